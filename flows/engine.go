@@ -1,0 +1,358 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Env holds the services and settings steps may use. Nil services are
+// features that are switched off; steps check before using them.
+type Env struct {
+	Answerer    Answerer
+	Transcriber Transcriber
+	Files       Files
+	// IdleDays is how long an idle state is kept, as told in /privacy.
+	IdleDays int
+	// ResumeAfter is the pause after which a person who left mid-flow is
+	// asked whether to go on or start over.
+	ResumeAfter time.Duration
+	// Languages are the languages a person may choose.
+	Languages []string
+	// TopicAction maps an answer's topic to a menu entry's feature name
+	// (such as "payment"), or "" when no entry helps.
+	TopicAction func(topic string) string
+}
+
+// Files fetches attachments. Max bounds the size, so a large file costs
+// nothing to refuse.
+type Files interface {
+	Fetch(ctx context.Context, fileID string, max int64) ([]byte, error)
+}
+
+// Step is one named point of a dialogue.
+type Step struct {
+	Name string
+	// Title names the step for "you were at …" (a locale message ID).
+	Title string
+	// Expects lists the kinds Handle wants besides buttons; the engine
+	// answers every other kind with a hint. Commands never reach a step.
+	Expects []Kind
+	// Show renders the prompt shown on entering the step, or again when the
+	// person needs to see it.
+	Show func(s *State, env *Env) []Reply
+	// Handle takes one input of an expected kind (or a button press).
+	Handle func(ctx context.Context, s *State, in Input, env *Env) Outcome
+}
+
+// Outcome is what a step decided.
+type Outcome struct {
+	// Say is shown first.
+	Say []Reply
+	// Goto enters that step and shows it; "" stays where the person is.
+	Goto string
+	// Forget asks the caller to delete everything stored about the person.
+	Forget bool
+	// Note is a line for the operator's log (never personal data).
+	Note string
+}
+
+// Result is the outcome of handling one input.
+type Result struct {
+	State   State
+	Replies []Reply
+	Forget  bool
+	Notes   []string
+}
+
+// Engine runs steps. It is safe for concurrent use: it holds no per-person
+// data.
+type Engine struct {
+	env      Env
+	steps    map[string]*Step
+	commands map[string]string
+	menu     []MenuEntry
+}
+
+// MenuEntry is a main-menu button. Only entries whose feature works are
+// registered, so the menu never shows a dead button.
+type MenuEntry struct {
+	Action string // "go:<step>"
+	Label  string
+	Step   string
+}
+
+// The steps every engine has.
+const (
+	StepLanguage = "lang.choose"
+	StepMenu     = "menu"
+	StepForget   = "forget.confirm"
+	StepResume   = "resume.ask"
+)
+
+// New builds an engine with the core steps and the given features.
+func New(env Env, features ...Feature) (*Engine, error) {
+	e := &Engine{env: env, steps: map[string]*Step{}, commands: map[string]string{}}
+	if e.env.IdleDays <= 0 {
+		e.env.IdleDays = 30
+	}
+	if e.env.ResumeAfter <= 0 {
+		e.env.ResumeAfter = 6 * time.Hour
+	}
+	for _, f := range append([]Feature{coreFeature{}}, features...) {
+		if err := f.Register(e); err != nil {
+			return nil, fmt.Errorf("register feature: %w", err)
+		}
+	}
+	for cmd, step := range e.commands {
+		if _, ok := e.steps[step]; !ok {
+			return nil, fmt.Errorf("command /%s leads to unknown step %q", cmd, step)
+		}
+	}
+	for _, m := range e.menu {
+		if _, ok := e.steps[m.Step]; !ok {
+			return nil, fmt.Errorf("menu entry %q leads to unknown step %q", m.Label, m.Step)
+		}
+	}
+	return e, nil
+}
+
+// Feature is a group of steps (a flow) that registers itself with an engine.
+type Feature interface {
+	Register(e *Engine) error
+}
+
+// AddStep registers a step; names must be unique.
+func (e *Engine) AddStep(s *Step) error {
+	if s.Name == "" || s.Show == nil || s.Handle == nil {
+		return fmt.Errorf("step %q is incomplete", s.Name)
+	}
+	if _, dup := e.steps[s.Name]; dup {
+		return fmt.Errorf("step %q registered twice", s.Name)
+	}
+	e.steps[s.Name] = s
+	return nil
+}
+
+// AddCommand makes /name enter a step from anywhere.
+func (e *Engine) AddCommand(name, step string) { e.commands[name] = step }
+
+// AddMenu adds a main-menu entry that enters step.
+func (e *Engine) AddMenu(label, step string) {
+	e.menu = append(e.menu, MenuEntry{Action: "go:" + step, Label: label, Step: step})
+}
+
+// Commands lists the commands with a step, for the bot's command menu.
+func (e *Engine) Commands() []string {
+	var out []string
+	for c := range e.commands {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Step returns a registered step, for tests and tools.
+func (e *Engine) Step(name string) (*Step, bool) {
+	s, ok := e.steps[name]
+	return s, ok
+}
+
+// Handle applies one input to a state. It never fails: whatever the input,
+// the result is a consistent state and something to tell the person.
+func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
+	r := &run{e: e, s: s}
+	if !Migrate(&r.s) {
+		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
+		r.s = State{Version: SchemaVersion, Lang: s.Lang}
+		r.say(Say("error.state_reset", nil))
+		r.enter(StepMenu)
+		return r.result()
+	}
+	idle := !r.s.Seen.IsZero() && in.Now.Sub(r.s.Seen) > e.env.ResumeAfter
+	if !in.Now.IsZero() {
+		r.s.Seen = in.Now
+	}
+	if in.LangHint != "" {
+		r.s.Hint = in.LangHint
+	}
+	if r.s.Fresh() {
+		e.greet(r, in)
+		return r.result()
+	}
+	step, ok := e.steps[r.s.Step]
+	if !ok {
+		r.note(fmt.Sprintf("step %q no longer exists; back to the menu", r.s.Step))
+		r.say(Say("error.step_gone", nil))
+		r.enter(StepMenu)
+		return r.result()
+	}
+	switch in.Kind {
+	case KindCommand:
+		e.command(ctx, r, in)
+		return r.result()
+	case KindEdited:
+		r.say(Say("input.edited", nil))
+		return r.result()
+	case KindButton:
+		if in.Turn != r.s.Turn {
+			r.say(Say("button.stale", nil))
+			r.show()
+			return r.result()
+		}
+		if in.Action == "menu" {
+			r.enter(StepMenu)
+			return r.result()
+		}
+	default:
+		if in.Kind == KindVoice && slices.Contains(step.Expects, KindText) && !slices.Contains(step.Expects, KindVoice) {
+			text, reply := e.transcribe(ctx, r.s, in)
+			if reply != nil {
+				r.say(*reply)
+				return r.result()
+			}
+			in.Kind, in.Text = KindText, text
+		}
+		if idle && r.s.Step != StepMenu && r.s.Step != StepResume && r.s.Step != StepLanguage {
+			r.s.Back = r.s.Step
+			r.enter(StepResume)
+			return r.result()
+		}
+		if !slices.Contains(step.Expects, in.Kind) {
+			r.say(e.unexpected(step, in))
+			r.show()
+			return r.result()
+		}
+	}
+	r.apply(step.Handle(ctx, &r.s, in, &e.env))
+	return r.result()
+}
+
+// greet meets a new person (or one whose state expired: for them a fresh
+// start is friendlier than an error).
+func (e *Engine) greet(r *run, in Input) {
+	r.s = State{Version: SchemaVersion, Seen: r.s.Seen, Hint: r.s.Hint}
+	if in.Kind != KindCommand || in.Command != "start" {
+		r.say(Say("welcome.hello", nil))
+	}
+	r.s.Back = StepMenu
+	r.enter(StepLanguage)
+	if in.Kind == KindCommand && in.Command != "start" {
+		// Remember a command such as /law to run it once the language is set.
+		if target, ok := e.commands[in.Command]; ok {
+			r.s.Back = target
+		}
+	}
+}
+
+func (e *Engine) command(ctx context.Context, r *run, in Input) {
+	switch in.Command {
+	case "start":
+		if r.s.Step != StepMenu && r.s.Step != StepLanguage && r.s.Step != StepResume && r.s.Step != StepForget {
+			r.s.Back = r.s.Step
+			r.enter(StepResume)
+			return
+		}
+		r.say(Say("welcome", nil))
+		r.enter(StepMenu)
+	case "menu":
+		r.enter(StepMenu)
+	case "cancel":
+		// Nothing half-done is kept: the flow's data goes with the step.
+		lang := r.s.Lang
+		r.s = State{Version: SchemaVersion, Lang: lang, Hint: r.s.Hint, Seen: r.s.Seen, Turn: r.s.Turn}
+		r.say(Say("cancel.done", nil))
+		r.enter(StepMenu)
+	case "help":
+		r.say(Say("help", nil))
+		r.show()
+	case "language":
+		if r.s.Step != StepLanguage {
+			r.s.Back = r.s.Step
+		}
+		r.enter(StepLanguage)
+	case "privacy":
+		r.say(Say("privacy.info", map[string]any{"Count": e.env.IdleDays}))
+		r.show()
+	case "forget":
+		if r.s.Step != StepForget {
+			r.s.Back = r.s.Step
+		}
+		r.enter(StepForget)
+	default:
+		if target, ok := e.commands[in.Command]; ok {
+			r.enter(target)
+			return
+		}
+		r.say(Say("command.unknown", map[string]any{"Command": "/" + in.Command}))
+		r.show()
+	}
+}
+
+// unexpected explains, for a kind the step does not take, what it needs.
+func (e *Engine) unexpected(step *Step, in Input) Reply {
+	want := "buttons"
+	switch {
+	case slices.Contains(step.Expects, KindPhoto):
+		want = "photo"
+	case slices.Contains(step.Expects, KindContact):
+		want = "contact"
+	case slices.Contains(step.Expects, KindText):
+		want = "text"
+	}
+	return Say("input.want."+want, map[string]any{"Kind": Msg{ID: "kind." + in.Kind.String()}})
+}
+
+// run collects the effects of handling one input.
+type run struct {
+	e       *Engine
+	s       State
+	replies []Reply
+	forget  bool
+	notes   []string
+}
+
+func (r *run) say(rs ...Reply) { r.replies = append(r.replies, rs...) }
+func (r *run) note(n string)   { r.notes = append(r.notes, n) }
+
+// enter moves to a step and shows it.
+func (r *run) enter(name string) {
+	if _, ok := r.e.steps[name]; !ok {
+		r.note(fmt.Sprintf("goto unknown step %q; back to the menu", name))
+		name = StepMenu
+	}
+	if name == StepMenu {
+		r.s.Page = 0
+	}
+	r.s.Step = name
+	r.show()
+}
+
+// show renders the current step with a new turn, which makes the buttons of
+// earlier messages stale.
+func (r *run) show() {
+	r.s.Turn++
+	r.say(r.e.steps[r.s.Step].Show(&r.s, &r.e.env)...)
+}
+
+func (r *run) apply(o Outcome) {
+	r.say(o.Say...)
+	if o.Note != "" {
+		r.note(o.Note)
+	}
+	if o.Forget {
+		// Everything goes, the language too: the next message meets a
+		// stranger. The replies were already rendered in the old language.
+		r.forget = true
+		r.s = State{Version: SchemaVersion}
+		return
+	}
+	if o.Goto != "" {
+		r.enter(o.Goto)
+	}
+}
+
+func (r *run) result() Result {
+	return Result{State: r.s, Replies: r.replies, Forget: r.forget, Notes: r.notes}
+}

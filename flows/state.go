@@ -1,0 +1,63 @@
+package flows
+
+import "time"
+
+// SchemaVersion is the version of State's stored form. Raise it when a change
+// would make an older stored state mean something else, and teach Migrate how
+// to carry the old form forward.
+const SchemaVersion = 1
+
+// State is everything the bot remembers about one person between messages.
+// It is stored as one encrypted record, so every field here is protected at
+// rest; still, keep in it only what a flow needs.
+type State struct {
+	Version int `json:"v"`
+	// Lang is the language the person chose; "" until they choose.
+	Lang string `json:"lang,omitempty"`
+	// Hint is the language closest to the person's Telegram settings, used
+	// until they choose.
+	Hint string `json:"hint,omitempty"`
+	// Step is the step waiting for the person's next input; "" for a person
+	// the bot has not met (or whose idle state expired).
+	Step string `json:"step,omitempty"`
+	// Turn is raised every time a step is shown, and buttons carry the turn
+	// they were shown at, so a press on an old message is recognised.
+	Turn int `json:"turn,omitempty"`
+	// Seen is when the person last wrote.
+	Seen time.Time `json:"seen,omitzero"`
+	// Page is the position inside a multi-page step (a walk-through).
+	Page int `json:"page,omitempty"`
+	// Back is the step to return to from a side step such as the language
+	// choice or the privacy notice.
+	Back string `json:"back,omitempty"`
+}
+
+// Migrate brings a stored state to SchemaVersion. It reports false when the
+// state cannot be understood (it was written by a newer version), in which
+// case the caller starts the person over with an apology.
+func Migrate(s *State) bool {
+	switch {
+	case s.Version == SchemaVersion:
+		return true
+	case s.Version == 0 && s.Step == "" && s.Lang == "":
+		// A zero state is a new person.
+		s.Version = SchemaVersion
+		return true
+	}
+	return false
+}
+
+// Language is the language to speak: the person's choice, else the hint
+// from Telegram, else def.
+func (s *State) Language(def string) string {
+	switch {
+	case s.Lang != "":
+		return s.Lang
+	case s.Hint != "":
+		return s.Hint
+	}
+	return def
+}
+
+// Fresh reports whether the bot has not met this person (or forgot them).
+func (s *State) Fresh() bool { return s.Step == "" }
