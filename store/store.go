@@ -1,0 +1,384 @@
+// Package store keeps each person's dialogue state in Redis and makes sure
+// a person's updates are applied one at a time, in order, exactly once, by
+// any number of bot processes sharing one Redis.
+//
+// Every update first goes into the person's inbox (a sorted set ordered by
+// update_id, with the encrypted update beside it). Whoever then holds the
+// person's lease drains the inbox: it loads the state, applies the oldest
+// update, and commits the new state together with the removal of that
+// update in one script, which checks the lease. So on the common path an
+// update costs two round trips: enqueue-and-lease, then commit.
+//
+// Keys of one person share a hash tag ({u:42}), so the scripts also work on
+// Redis Cluster. Values that may hold personal data (states, queued
+// updates) are sealed with AES-GCM, bound to their key.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"pensionbot/secret"
+)
+
+// Options tune a Store. Zero values take the defaults.
+type Options struct {
+	// IdleTTL is how long a state is kept after the person's last update
+	// (default 30 days).
+	IdleTTL time.Duration
+	// Lease is how long one process may hold a person's inbox before
+	// another may take over (default 60 s; renewed while working).
+	Lease time.Duration
+	// MaxInbox bounds the updates waiting for one person; more are refused,
+	// which stops a flood from growing Redis (default 50).
+	MaxInbox int
+	// SeenKeep is how many recent update IDs are remembered per person to
+	// drop redeliveries (default 256).
+	SeenKeep int
+}
+
+// Store is a Redis-backed state store. It is safe for concurrent use.
+type Store struct {
+	rdb    redis.UniversalClient
+	sealer *secret.Sealer
+	opt    Options
+}
+
+// New returns a store on rdb, sealing values with sealer.
+func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
+	if opt.IdleTTL <= 0 {
+		opt.IdleTTL = 30 * 24 * time.Hour
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 60 * time.Second
+	}
+	if opt.MaxInbox <= 0 {
+		opt.MaxInbox = 50
+	}
+	if opt.SeenKeep <= 0 {
+		opt.SeenKeep = 256
+	}
+	return &Store{rdb: rdb, sealer: sealer, opt: opt}
+}
+
+// ErrLeaseLost means another process took over the person's inbox (this
+// one was too slow or paused); nothing was committed and the update stays
+// queued for the new holder.
+var ErrLeaseLost = errors.New("lease lost")
+
+// Status says what Enqueue did with an update.
+type Status int
+
+// The outcomes of Enqueue.
+const (
+	Queued    Status = iota + 1
+	Duplicate        // seen before: dropped
+	Full             // too many waiting: dropped
+)
+
+func (s Status) String() string {
+	switch s {
+	case Queued:
+		return "queued"
+	case Duplicate:
+		return "duplicate"
+	case Full:
+		return "full"
+	}
+	return "unknown"
+}
+
+// Item is one queued update.
+type Item struct {
+	UpdateID int64
+	Payload  []byte
+}
+
+// Lease is the right to apply a person's queued updates. Item is the update
+// to apply now, State the person's current state (nil for none).
+type Lease struct {
+	User  int64
+	State []byte
+	Item  Item
+	token string
+}
+
+// Enqueued is the outcome of Enqueue.
+type Enqueued struct {
+	Status Status
+	// Lease is set when this caller must drain the inbox.
+	Lease *Lease
+	// Busy is set when another holder has the lease; RetryIn is when it
+	// expires, after which the caller should try Acquire in case the holder
+	// died.
+	Busy    bool
+	RetryIn time.Duration
+}
+
+type keys struct{ state, inbox, items, seen, lock string }
+
+func keysOf(user int64) keys {
+	tag := "{u:" + strconv.FormatInt(user, 10) + "}"
+	return keys{
+		state: tag + ":state",
+		inbox: tag + ":inbox",
+		items: tag + ":items",
+		seen:  tag + ":seen",
+		lock:  tag + ":lock",
+	}
+}
+
+func (k keys) list() []string { return []string{k.state, k.inbox, k.items, k.seen, k.lock} }
+
+// lockAndPeek is shared by the scripts: take the lease if the inbox has
+// work, and return the oldest update with the state.
+const lockAndPeek = `
+local function lock_and_peek(status)
+  if redis.call('ZCARD', KEYS[2]) == 0 then return {status} end
+  if not redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    return {status, 'busy', redis.call('PTTL', KEYS[5])}
+  end
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  return {status, 'locked', first, redis.call('HGET', KEYS[3], first), redis.call('HGET', KEYS[1], 's')}
+end
+`
+
+// KEYS state inbox items seen lock; ARGV token lease_ms update_id payload
+// max_inbox seen_keep ttl_ms
+var enqueueScript = redis.NewScript(lockAndPeek + `
+local id = ARGV[3]
+local status = 'queued'
+if redis.call('ZSCORE', KEYS[4], id) then
+  status = 'duplicate'
+else
+  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
+    status = 'full'
+  else
+    redis.call('ZADD', KEYS[2], id, id)
+    redis.call('HSET', KEYS[3], id, ARGV[4])
+    redis.call('PEXPIRE', KEYS[2], ARGV[7])
+    redis.call('PEXPIRE', KEYS[3], ARGV[7])
+  end
+  redis.call('ZADD', KEYS[4], id, id)
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[6]) - 1)
+  redis.call('PEXPIRE', KEYS[4], ARGV[7])
+end
+return lock_and_peek(status)
+`)
+
+// KEYS state inbox items seen lock; ARGV token lease_ms
+var acquireScript = redis.NewScript(lockAndPeek + `
+return lock_and_peek('idle')
+`)
+
+// KEYS state inbox items seen lock; ARGV token lease_ms update_id mode state ttl_ms
+// mode: "save" stores the state, "keep" leaves it, "forget" deletes it.
+var commitScript = redis.NewScript(`
+if redis.call('GET', KEYS[5]) ~= ARGV[1] then return {'lost'} end
+redis.call('ZREM', KEYS[2], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[3])
+if ARGV[4] == 'save' then
+  redis.call('HSET', KEYS[1], 's', ARGV[5], 'last', ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+elseif ARGV[4] == 'forget' then
+  redis.call('DEL', KEYS[1], KEYS[4])
+end
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not nxt then
+  redis.call('DEL', KEYS[5])
+  return {'done'}
+end
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
+local st = false
+if ARGV[4] ~= 'forget' then st = redis.call('HGET', KEYS[1], 's') end
+return {'next', nxt, redis.call('HGET', KEYS[3], nxt), st}
+`)
+
+// KEYS lock; ARGV token lease_ms
+var renewScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+`)
+
+func newToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Enqueue adds an update to the person's inbox, unless it was seen before
+// or the inbox is full, and takes the lease when the inbox has work and
+// nobody holds it.
+func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byte) (Enqueued, error) {
+	k := keysOf(user)
+	id := strconv.FormatInt(updateID, 10)
+	token := newToken()
+	sealed := s.sealer.Seal(payload, []byte(k.items+"/"+id))
+	res, err := enqueueScript.Run(ctx, s.rdb, k.list(),
+		token, s.opt.Lease.Milliseconds(), id, sealed,
+		s.opt.MaxInbox, s.opt.SeenKeep, s.opt.IdleTTL.Milliseconds()).Slice()
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("enqueue update %d: %w", updateID, err)
+	}
+	out := Enqueued{}
+	switch res[0] {
+	case "queued":
+		out.Status = Queued
+	case "duplicate":
+		out.Status = Duplicate
+	case "full":
+		out.Status = Full
+	default:
+		return Enqueued{}, fmt.Errorf("enqueue update %d: unexpected reply %v", updateID, res[0])
+	}
+	out.Lease, out.Busy, out.RetryIn, err = s.leaseFrom(user, token, res[1:])
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("enqueue update %d: %w", updateID, err)
+	}
+	return out, nil
+}
+
+// Acquire takes the person's lease if their inbox has work and nobody holds
+// it. It returns a nil lease when there is nothing to do now.
+func (s *Store) Acquire(ctx context.Context, user int64) (*Lease, time.Duration, error) {
+	k := keysOf(user)
+	token := newToken()
+	res, err := acquireScript.Run(ctx, s.rdb, k.list(), token, s.opt.Lease.Milliseconds()).Slice()
+	if err != nil {
+		return nil, 0, fmt.Errorf("acquire %d: %w", user, err)
+	}
+	l, _, retry, err := s.leaseFrom(user, token, res[1:])
+	if err != nil {
+		return nil, 0, fmt.Errorf("acquire %d: %w", user, err)
+	}
+	return l, retry, nil
+}
+
+func (s *Store) leaseFrom(user int64, token string, res []any) (*Lease, bool, time.Duration, error) {
+	if len(res) == 0 {
+		return nil, false, 0, nil
+	}
+	if res[0] == "busy" {
+		ms, _ := res[1].(int64)
+		return nil, true, time.Duration(ms) * time.Millisecond, nil
+	}
+	l := &Lease{User: user, token: token}
+	if err := s.fill(l, res[1:]); err != nil {
+		return nil, false, 0, err
+	}
+	return l, false, 0, nil
+}
+
+// fill sets the lease's item and state from a script's reply: id, sealed
+// payload, sealed state (or nil).
+func (s *Store) fill(l *Lease, res []any) error {
+	k := keysOf(l.User)
+	idStr, _ := res[0].(string)
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return fmt.Errorf("bad queued id %q: %w", idStr, err)
+	}
+	l.Item = Item{UpdateID: id}
+	if sealed, ok := res[1].(string); ok {
+		if l.Item.Payload, err = s.sealer.Open([]byte(sealed), []byte(k.items+"/"+idStr)); err != nil {
+			// The update cannot be read (key rotated away?): apply it as
+			// empty so the caller skips it rather than stalling the inbox.
+			l.Item.Payload = nil
+		}
+	}
+	l.State = nil
+	if len(res) > 2 {
+		if sealed, ok := res[2].(string); ok {
+			plain, err := s.sealer.Open([]byte(sealed), []byte(k.state))
+			if err != nil {
+				return fmt.Errorf("open state of %d: %w", l.User, err)
+			}
+			l.State = plain
+		}
+	}
+	return nil
+}
+
+// Mode says what Commit does with the state.
+type Mode string
+
+// The commit modes.
+const (
+	Save   Mode = "save"   // store the new state
+	Keep   Mode = "keep"   // leave the state as it is (skip the update)
+	Forget Mode = "forget" // delete everything stored about the person
+)
+
+// Commit applies the lease's current update: it removes the update from the
+// inbox and stores the state, atomically, if the lease is still held. It
+// reports whether another update is waiting; if so the lease now holds it
+// (with the committed state) and the caller goes on.
+func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (bool, error) {
+	k := keysOf(l.User)
+	var sealed []byte
+	if mode == Save {
+		sealed = s.sealer.Seal(state, []byte(k.state))
+	}
+	res, err := commitScript.Run(ctx, s.rdb, k.list(),
+		l.token, s.opt.Lease.Milliseconds(), strconv.FormatInt(l.Item.UpdateID, 10),
+		string(mode), sealed, s.opt.IdleTTL.Milliseconds()).Slice()
+	if err != nil {
+		return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+	}
+	switch res[0] {
+	case "lost":
+		return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, ErrLeaseLost)
+	case "done":
+		return false, nil
+	case "next":
+		if err := s.fill(l, res[1:]); err != nil {
+			return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res[0])
+}
+
+// Renew extends the lease while a slow update is being applied.
+func (s *Store) Renew(ctx context.Context, l *Lease) error {
+	n, err := renewScript.Run(ctx, s.rdb, []string{keysOf(l.User).lock}, l.token, s.opt.Lease.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("renew lease of %d: %w", l.User, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("renew lease of %d: %w", l.User, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// Load reads a person's state without a lease, for tools and tests.
+func (s *Store) Load(ctx context.Context, user int64) ([]byte, error) {
+	k := keysOf(user)
+	sealed, err := s.rdb.HGet(ctx, k.state, "s").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load state %d: %w", user, err)
+	}
+	plain, err := s.sealer.Open(sealed, []byte(k.state))
+	if err != nil {
+		return nil, fmt.Errorf("load state %d: %w", user, err)
+	}
+	return plain, nil
+}
