@@ -1,0 +1,153 @@
+// Package bot is pensionbot's only Telegram code. It receives updates (long
+// polling or webhook), queues them per person in the store so that each
+// person's updates are applied one at a time and in order, runs them through
+// the dialogue engine, and sends the replies rendered in the person's
+// language.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"pensionbot/flows"
+	"pensionbot/locales"
+	"pensionbot/store"
+)
+
+// Store is what the bot needs from state storage (see package store).
+type Store interface {
+	Enqueue(ctx context.Context, user, updateID int64, payload []byte) (store.Enqueued, error)
+	Acquire(ctx context.Context, user int64) (*store.Lease, time.Duration, error)
+	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state []byte) (bool, error)
+	Renew(ctx context.Context, l *store.Lease) error
+	Ping(ctx context.Context) error
+}
+
+// Options configure a Bot. Token, Engine, Store and Catalog are required.
+type Options struct {
+	Token   string
+	APIURL  string // default https://api.telegram.org
+	Engine  *flows.Engine
+	Store   Store
+	Catalog *locales.Catalog
+	Logger  *slog.Logger
+	// Registry receives the bot's metrics; nil makes a private one.
+	Registry *prometheus.Registry
+	// HTTPClient talks to the Bot API; nil uses a client with sane timeouts.
+	HTTPClient *http.Client
+	// PollTimeout is the long-polling wait (default 50 s).
+	PollTimeout time.Duration
+	// MaxAttempts and RetryBase tune retries of Bot API calls (default 5,
+	// 500 ms doubling).
+	MaxAttempts int
+	RetryBase   time.Duration
+	// Lease is the store's lease, used to renew it while a slow step runs.
+	Lease time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Bot is a running Telegram bot.
+type Bot struct {
+	opt     Options
+	tg      *tg.Bot
+	engine  *flows.Engine
+	store   Store
+	catalog *locales.Catalog
+	log     *slog.Logger
+	metrics *metrics
+	files   *fileFetcher
+
+	wg     sync.WaitGroup // in-flight work, waited for at shutdown
+	mu     sync.Mutex
+	kicks  map[int64]*time.Timer // pending re-tries of a busy person's inbox
+	warned map[int64]time.Time   // last "try again" apology per person
+	closed bool
+}
+
+// New connects to the Bot API (getMe) and returns a bot ready to run.
+func New(ctx context.Context, opt Options) (*Bot, error) {
+	if opt.Token == "" || opt.Engine == nil || opt.Store == nil || opt.Catalog == nil {
+		return nil, errors.New("bot: token, engine, store and catalog are required")
+	}
+	if opt.APIURL == "" {
+		opt.APIURL = "https://api.telegram.org"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	if opt.PollTimeout <= 0 {
+		opt.PollTimeout = 50 * time.Second
+	}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second}
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 5
+	}
+	if opt.RetryBase <= 0 {
+		opt.RetryBase = 500 * time.Millisecond
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 60 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	m, err := newMetrics(opt.Registry)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bot{
+		opt: opt, engine: opt.Engine, store: opt.Store, catalog: opt.Catalog,
+		log: opt.Logger, metrics: m,
+		kicks: map[int64]*time.Timer{}, warned: map[int64]time.Time{},
+	}
+	client, err := tg.New(opt.Token,
+		tg.WithServerURL(opt.APIURL),
+		tg.WithHTTPClient(opt.PollTimeout, opt.HTTPClient),
+		tg.WithCheckInitTimeout(15*time.Second),
+		tg.WithErrorsHandler(func(err error) { b.log.Error("telegram client", "err", redact(err, opt.Token)) }),
+		tg.WithDefaultHandler(func(context.Context, *tg.Bot, *models.Update) {}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to the Bot API: %w", redact(err, opt.Token))
+	}
+	b.tg = client
+	b.files = &fileFetcher{bot: b}
+	return b, nil
+}
+
+// Files is how flows fetch attachments through this bot.
+func (b *Bot) Files() flows.Files { return b.files }
+
+// Wait blocks until all in-flight work is done; call it after the context
+// given to Poll or the webhook was cancelled.
+func (b *Bot) Wait() {
+	b.mu.Lock()
+	b.closed = true
+	for user, t := range b.kicks {
+		if t.Stop() {
+			b.wg.Done() // its function will not run
+		}
+		delete(b.kicks, user)
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// SetEngine replaces the dialogue engine before the bot runs (the engine's
+// file fetcher comes from the bot, so wiring builds the engine twice).
+func (b *Bot) SetEngine(e *flows.Engine) { b.engine = e }

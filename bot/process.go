@@ -1,0 +1,285 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"pensionbot/flows"
+	"pensionbot/store"
+)
+
+// errTryAgain marks failures after which the update must be delivered again
+// (Redis unreachable): the poller does not confirm it and the webhook
+// answers 500, so Telegram keeps it.
+var errTryAgain = errors.New("temporary failure, deliver again")
+
+// handle takes one raw update: queues it for its person and, if this
+// process holds the person's lease, applies everything queued.
+func (b *Bot) handle(ctx context.Context, raw []byte) error {
+	start := b.opt.Now()
+	var u models.Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		b.metrics.updates.WithLabelValues("undecodable").Inc()
+		b.log.Warn("undecodable update", "err", err)
+		return nil // a redelivery would not decode either
+	}
+	sub, ok := subjectOf(&u)
+	if !ok {
+		b.metrics.updates.WithLabelValues("ignored").Inc()
+		return nil
+	}
+	if u.MyChatMember != nil {
+		if u.MyChatMember.NewChatMember.Type == models.ChatMemberTypeBanned {
+			b.log.Info("person blocked the bot", "user", sub.user)
+		}
+		b.metrics.updates.WithLabelValues("membership").Inc()
+		return nil
+	}
+	e, err := b.store.Enqueue(ctx, sub.user, u.ID, raw)
+	if err != nil {
+		b.fail(ctx, sub, "enqueue", err)
+		return fmt.Errorf("update %d: %w: %w", u.ID, errTryAgain, err)
+	}
+	b.metrics.updates.WithLabelValues(e.Status.String()).Inc()
+	switch e.Status {
+	case store.Duplicate:
+		b.log.Debug("duplicate update dropped", "update", u.ID, "user", sub.user)
+	case store.Full:
+		b.log.Warn("inbox full, update dropped", "update", u.ID, "user", sub.user)
+		b.answerCallback(ctx, sub.callback, "")
+		b.warnOnce(ctx, sub, "error.busy")
+	}
+	if e.Lease != nil {
+		b.drain(ctx, e.Lease)
+	} else if e.Busy {
+		b.kickLater(sub.user, e.RetryIn)
+	}
+	b.metrics.latency.Observe(b.opt.Now().Sub(start).Seconds())
+	return nil
+}
+
+// drain applies queued updates while this process holds the lease.
+func (b *Bot) drain(ctx context.Context, l *store.Lease) {
+	for {
+		more, err := b.applyOne(ctx, l)
+		if err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				b.log.Warn("lease lost; another process goes on", "user", l.User, "err", err)
+			} else {
+				b.log.Error("apply update", "user", l.User, "update", l.Item.UpdateID, "err", err)
+				b.metrics.errors.WithLabelValues("apply").Inc()
+				// The lease expires and the update is tried again then.
+				b.kickLater(l.User, b.opt.Lease)
+			}
+			return
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// applyOne runs the lease's current update through the engine, commits
+// the new state and, only once committed, sends the replies.
+func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
+	var u models.Update
+	if len(l.Item.Payload) == 0 || json.Unmarshal(l.Item.Payload, &u) != nil {
+		b.log.Warn("queued update unreadable; skipped", "user", l.User, "update", l.Item.UpdateID)
+		return b.store.Commit(ctx, l, store.Keep, nil)
+	}
+	sub, _ := subjectOf(&u)
+	var state flows.State
+	if l.State != nil {
+		if err := json.Unmarshal(l.State, &state); err != nil {
+			// A state we cannot read is replaced by a fresh one: the
+			// person starts over rather than being stuck.
+			b.log.Error("stored state unreadable; starting over", "user", l.User, "err", err)
+			state = flows.State{Version: -1}
+		}
+	}
+	in := inputOf(&u, sub.langHint, updateTime(&u, b.opt.Now()))
+	stale := in.Kind == flows.KindButton && in.Turn != state.Turn
+
+	res := b.withRenewal(ctx, l, func(ctx context.Context) flows.Result {
+		return b.engine.Handle(ctx, state, in)
+	})
+	for _, n := range res.Notes {
+		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
+	}
+	mode, blob := store.Save, []byte(nil)
+	if res.Forget {
+		mode = store.Forget
+		b.log.Info("person's data deleted on request", "user", l.User)
+	} else {
+		var err error
+		if blob, err = json.Marshal(res.State); err != nil {
+			return false, fmt.Errorf("encode state: %w", err)
+		}
+	}
+	lang := res.State.Language(b.catalog.Default())
+	if res.Forget {
+		lang = state.Language(b.catalog.Default())
+	}
+	more, err := b.store.Commit(ctx, l, mode, blob)
+	if err != nil {
+		return false, err
+	}
+	b.metrics.steps.WithLabelValues(stepLabel(res.State.Step)).Inc()
+	toast := ""
+	if stale {
+		toast, _ = b.catalog.Text(lang, "button.stale", nil)
+	}
+	b.answerCallback(ctx, sub.callback, toast)
+	b.deliver(ctx, sub.chat, lang, res.State.Turn, res.Replies)
+	return more, nil
+}
+
+// withRenewal runs a step, renewing the lease while it takes long (OCR or a
+// model may take seconds).
+func (b *Bot) withRenewal(ctx context.Context, l *store.Lease, run func(context.Context) flows.Result) flows.Result {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(b.opt.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := b.store.Renew(ctx, l); err != nil {
+					b.log.Warn("renew lease", "user", l.User, "err", err)
+				}
+			}
+		}
+	}()
+	defer close(done)
+	return run(ctx)
+}
+
+// deliver sends replies in order; a failed one stops the rest, since later
+// replies refer to earlier ones.
+func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, replies []flows.Reply) {
+	for _, r := range replies {
+		msgs, err := b.render(lang, turn, r)
+		if err != nil {
+			b.log.Error("render reply", "id", r.ID, "lang", lang, "err", err)
+			b.metrics.errors.WithLabelValues("render").Inc()
+			continue
+		}
+		for _, m := range msgs {
+			if _, err := b.send(ctx, chat, m); err != nil {
+				if errors.Is(err, errBlocked) {
+					b.log.Info("person blocked the bot; replies dropped", "chat", chat)
+				} else {
+					b.log.Error("send reply", "chat", chat, "id", r.ID, "err", redact(err, b.opt.Token))
+					b.metrics.errors.WithLabelValues("send").Inc()
+				}
+				return
+			}
+			b.metrics.sent.Inc()
+		}
+	}
+}
+
+func (b *Bot) answerCallback(ctx context.Context, id, text string) {
+	if id == "" {
+		return
+	}
+	err := b.retry(ctx, "answerCallbackQuery", func(ctx context.Context) error {
+		_, err := b.tg.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
+		return err
+	})
+	if err != nil {
+		// An old query cannot be answered any more; the step is shown anyway.
+		b.log.Debug("answer callback", "err", redact(err, b.opt.Token))
+	}
+}
+
+// fail is the one place that decides what a person and the operator see
+// when something breaks: the person gets a localized apology and what to
+// do (at most once a minute), the operator a log line with the cause.
+func (b *Bot) fail(ctx context.Context, sub subject, where string, err error) {
+	b.metrics.errors.WithLabelValues(where).Inc()
+	b.log.Error("update failed", "where", where, "user", sub.user, "err", redact(err, b.opt.Token))
+	b.answerCallback(ctx, sub.callback, "")
+	b.warnOnce(ctx, sub, "error.try_again")
+}
+
+func (b *Bot) warnOnce(ctx context.Context, sub subject, id string) {
+	now := b.opt.Now()
+	b.mu.Lock()
+	last, seen := b.warned[sub.user]
+	if seen && now.Sub(last) < time.Minute {
+		b.mu.Unlock()
+		return
+	}
+	b.warned[sub.user] = now
+	b.mu.Unlock()
+	lang := sub.langHint
+	if lang == "" {
+		lang = b.catalog.Default()
+	}
+	b.deliver(ctx, sub.chat, lang, 0, []flows.Reply{flows.Say(id, nil)})
+}
+
+// kickLater tries a person's inbox again after d, in case the lease holder
+// died and nothing else would wake the queue.
+func (b *Bot) kickLater(user int64, d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed || b.kicks[user] != nil {
+		return
+	}
+	b.wg.Add(1)
+	b.kicks[user] = time.AfterFunc(d+50*time.Millisecond, func() {
+		defer b.wg.Done()
+		b.mu.Lock()
+		delete(b.kicks, user)
+		b.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*b.opt.Lease)
+		defer cancel()
+		l, retry, err := b.store.Acquire(ctx, user)
+		switch {
+		case err != nil:
+			b.log.Warn("retry inbox", "user", user, "err", err)
+		case l != nil:
+			b.drain(ctx, l)
+		case retry > 0:
+			b.kickLater(user, retry)
+		}
+	})
+}
+
+func stepLabel(step string) string {
+	if i := strings.IndexByte(step, '.'); i > 0 {
+		return step[:i]
+	}
+	if step == "" {
+		return "none"
+	}
+	return step
+}
+
+// redact removes the bot token from an error's text: go-telegram/bot's
+// errors may carry request URLs, which hold the token.
+func redact(err error, token string) error {
+	if err == nil || token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return redactedError{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"pensionbot/bot"
+	"pensionbot/flows"
+	"pensionbot/locales"
+	"pensionbot/store"
+)
+
+var _ bot.Store = (*store.Store)(nil)
+
+// App is the wired program: what main runs and what end-to-end tests run.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	rdb     redis.UniversalClient
+	bot     *bot.Bot
+	hook    net.Listener // webhook listener, nil when polling
+	admin   net.Listener // admin listener, nil when off
+	Metrics *prometheus.Registry
+}
+
+// NewApp builds every part from the configuration. It connects to the Bot
+// API (getMe) but not yet to Redis: a Redis that is down at start-up is
+// waited for, not fatal.
+func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	ropt, err := redisOptions(cfg.RedisURL, cfg.RedisMasterName)
+	if err != nil {
+		return nil, &configError{"REDIS_URL", err.Error()}
+	}
+	// Short timeouts: a person waits for every round trip.
+	ropt.DialTimeout, ropt.ReadTimeout, ropt.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	rdb := redis.NewUniversalClient(ropt)
+	a := &App{cfg: cfg, log: log, rdb: rdb, Metrics: prometheus.NewRegistry()}
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			a.close()
+		}
+	}()
+
+	catalog, err := locales.NewCatalog(cfg.DefaultLanguage)
+	if err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	const lease = 60 * time.Second
+	st := store.New(rdb, cfg.DataKey, store.Options{IdleTTL: cfg.IdleTTL, Lease: lease})
+
+	env := flows.Env{
+		IdleDays:  int(cfg.IdleTTL / (24 * time.Hour)),
+		Languages: locales.Supported,
+	}
+	features := []flows.Feature{}
+	// The engine needs the bot's file fetcher, and the bot needs the
+	// engine: build the bot with a late-bound engine.
+	engine, err := flows.New(env, features...)
+	if err != nil {
+		return nil, fmt.Errorf("build flows: %w", err)
+	}
+	a.bot, err = bot.New(ctx, bot.Options{
+		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
+		Logger: log, Registry: a.Metrics, Lease: lease,
+	})
+	if err != nil {
+		return nil, err
+	}
+	env.Files = a.bot.Files()
+	if engine, err = flows.New(env, features...); err != nil {
+		return nil, fmt.Errorf("build flows: %w", err)
+	}
+	a.bot.SetEngine(engine)
+
+	if cfg.WebhookURL != "" {
+		if a.hook, err = net.Listen("tcp", cfg.WebhookListen); err != nil {
+			return nil, &configError{"WEBHOOK_LISTEN", err.Error()}
+		}
+	}
+	if cfg.AdminListen != "" {
+		if a.admin, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return nil, &configError{"ADMIN_LISTEN", err.Error()}
+		}
+	}
+	ok = true
+	return a, nil
+}
+
+// WebhookAddr is where the webhook listens ("" when polling).
+func (a *App) WebhookAddr() string { return addr(a.hook) }
+
+// AdminAddr is where /healthz and /metrics are served ("" when off).
+func (a *App) AdminAddr() string { return addr(a.admin) }
+
+func addr(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+// Run serves until ctx ends, then shuts down gracefully: no new updates are
+// taken, and those in flight finish.
+func (a *App) Run(ctx context.Context) error {
+	defer a.close()
+	if err := a.bot.SetCommands(ctx); err != nil {
+		// The command menu is a convenience; the bot works without it.
+		a.log.Warn("could not set the command menu", "err", err)
+	}
+	var servers []*http.Server
+	serve := func(l net.Listener, h http.Handler) {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("http server", "addr", l.Addr().String(), "err", err)
+			}
+		}()
+	}
+	if a.admin != nil {
+		serve(a.admin, a.bot.AdminHandler())
+		a.log.Info("admin endpoints up", "addr", a.AdminAddr())
+	}
+	var err error
+	if a.hook != nil {
+		serve(a.hook, a.bot.WebhookHandler(a.cfg.WebhookSecret))
+		if err = a.bot.SetWebhook(ctx, a.cfg.WebhookURL, a.cfg.WebhookSecret); err != nil {
+			a.log.Error("could not register the webhook", "err", err)
+		}
+		a.log.Info("receiving updates by webhook", "listen", a.WebhookAddr())
+		<-ctx.Done()
+	} else {
+		a.log.Info("receiving updates by long polling")
+		err = a.bot.Poll(ctx)
+	}
+	a.log.Info("shutting down: finishing updates in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		srv.Shutdown(sctx)
+	}
+	a.bot.Wait()
+	a.log.Info("stopped")
+	return err
+}
+
+func (a *App) close() {
+	if a.hook != nil {
+		a.hook.Close()
+	}
+	if a.admin != nil {
+		a.admin.Close()
+	}
+	a.rdb.Close()
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"pensionbot/locales"
+	"pensionbot/secret"
+)
+
+// Config is everything the program reads from its environment.
+type Config struct {
+	Token           string
+	APIURL          string
+	RedisURL        string
+	RedisMasterName string
+	DataKey         *secret.Sealer
+	DefaultLanguage string
+	StaffIDs        []int64
+	WebhookURL      string
+	WebhookListen   string
+	WebhookSecret   string
+	AdminListen     string
+	LogLevel        string
+	LogFormat       string
+	IdleTTL         time.Duration
+}
+
+// configError names the variable at fault and how to fix it; main prints it
+// as one line and exits with status 2.
+type configError struct{ name, problem string }
+
+func (e *configError) Error() string { return e.name + ": " + e.problem }
+
+// LoadConfig reads the configuration through getenv.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Token:           get("TELEGRAM_BOT_TOKEN", ""),
+		APIURL:          strings.TrimRight(get("TELEGRAM_API_URL", "https://api.telegram.org"), "/"),
+		RedisURL:        get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisMasterName: get("REDIS_MASTER_NAME", ""),
+		DefaultLanguage: get("DEFAULT_LANGUAGE", locales.Default),
+		WebhookURL:      get("WEBHOOK_URL", ""),
+		WebhookListen:   get("WEBHOOK_LISTEN", ":8443"),
+		WebhookSecret:   get("WEBHOOK_SECRET", ""),
+		AdminListen:     get("ADMIN_LISTEN", ""),
+		LogLevel:        strings.ToLower(get("LOG_LEVEL", "info")),
+		LogFormat:       strings.ToLower(get("LOG_FORMAT", "json")),
+	}
+	if c.Token == "" {
+		return c, &configError{"TELEGRAM_BOT_TOKEN", "not set. Create a bot with @BotFather in Telegram (/newbot), then export TELEGRAM_BOT_TOKEN=<the token it gives you>"}
+	}
+	if !strings.Contains(c.Token, ":") || strings.ContainsAny(c.Token, " /") {
+		return c, &configError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC-…); copy it again from @BotFather"}
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &configError{"TELEGRAM_API_URL", "must be an http(s) URL such as https://api.telegram.org"}
+	}
+	if _, err := redisOptions(c.RedisURL, c.RedisMasterName); err != nil {
+		return c, &configError{"REDIS_URL", err.Error() + " (for example redis://127.0.0.1:6379/0)"}
+	}
+	key := get("DATA_KEY", "")
+	if key == "" {
+		return c, &configError{"DATA_KEY", "not set. It encrypts personal data at rest: create one with `openssl rand -base64 32` (make run creates .data/data.key for local use)"}
+	}
+	sealer, err := secret.Parse(key)
+	if err != nil {
+		return c, &configError{"DATA_KEY", err.Error() + "; create one with `openssl rand -base64 32`"}
+	}
+	c.DataKey = sealer
+	if !locales.IsSupported(c.DefaultLanguage) {
+		return c, &configError{"DEFAULT_LANGUAGE", fmt.Sprintf("%q is not supported; use one of %s", c.DefaultLanguage, strings.Join(locales.Supported, ", "))}
+	}
+	for _, part := range strings.Split(get("STAFF_IDS", ""), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			return c, &configError{"STAFF_IDS", fmt.Sprintf("%q is not a Telegram user ID; give numbers separated by commas", part)}
+		}
+		c.StaffIDs = append(c.StaffIDs, id)
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+			return c, &configError{"WEBHOOK_URL", "must be the public https URL Telegram posts updates to"}
+		}
+		if len(c.WebhookSecret) < 16 || strings.Trim(c.WebhookSecret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
+			return c, &configError{"WEBHOOK_SECRET", "needed with WEBHOOK_URL: 16–256 characters of A-Z a-z 0-9 _ - (for example `openssl rand -hex 32`)"}
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, &configError{"LOG_LEVEL", "use debug, info, warn or error"}
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return c, &configError{"LOG_FORMAT", "use json or text"}
+	}
+	days, err := strconv.Atoi(get("IDLE_DAYS", "30"))
+	if err != nil || days < 1 || days > 3650 {
+		return c, &configError{"IDLE_DAYS", "must be a whole number of days between 1 and 3650"}
+	}
+	c.IdleTTL = time.Duration(days) * 24 * time.Hour
+	return c, nil
+}
+
+// isConfigError reports whether err is about the configuration.
+func isConfigError(err error) bool {
+	var ce *configError
+	return errors.As(err, &ce)
+}

@@ -1,0 +1,54 @@
+// Command pensionbot runs the pension certification bot for Telegram. It is
+// the only place that reads the environment; see README.md for the
+// settings.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Getenv, os.Stderr))
+}
+
+// run is main without the process: it returns the exit status.
+func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "pensionbot: configuration:", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	app, err := NewApp(ctx, cfg, log)
+	if err != nil {
+		if isConfigError(err) {
+			fmt.Fprintln(stderr, "pensionbot: configuration:", err)
+			return 2
+		}
+		log.Error("cannot start", "err", err)
+		return 1
+	}
+	if err := app.Run(ctx); err != nil {
+		log.Error("stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

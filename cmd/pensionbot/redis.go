@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisOptions reads REDIS_URL: one redis:// (or rediss://) URL for a single
+// server; or a comma-separated list of URLs or host:port addresses for a
+// Cluster, or for Sentinels when masterName is set.
+func redisOptions(raw, masterName string) (*redis.UniversalOptions, error) {
+	parts := strings.Split(raw, ",")
+	if len(parts) == 1 && masterName == "" {
+		o, err := redis.ParseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse %q: %w", raw, err)
+		}
+		return &redis.UniversalOptions{
+			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password,
+			TLSConfig: o.TLSConfig, Protocol: o.Protocol,
+		}, nil
+	}
+	u := &redis.UniversalOptions{MasterName: masterName}
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if strings.Contains(p, "://") {
+			o, err := redis.ParseURL(p)
+			if err != nil {
+				return nil, fmt.Errorf("cannot parse %q: %w", p, err)
+			}
+			u.Addrs = append(u.Addrs, o.Addr)
+			u.Username, u.Password, u.TLSConfig = o.Username, o.Password, o.TLSConfig
+			u.DB = o.DB
+			continue
+		}
+		u.Addrs = append(u.Addrs, p)
+	}
+	if len(u.Addrs) == 0 {
+		return nil, errors.New("no address")
+	}
+	if masterName == "" && u.DB != 0 {
+		return nil, errors.New("a cluster has only database 0")
+	}
+	return u, nil
+}
