@@ -13,7 +13,7 @@ type coreFeature struct{}
 func (coreFeature) Register(e *Engine) error {
 	for _, s := range []*Step{
 		{Name: StepLanguage, Title: "step.language", Show: showLanguage, Handle: handleLanguage},
-		{Name: StepMenu, Title: "step.menu", Expects: []Kind{KindText}, Show: e.showMenu, Handle: e.handleMenu},
+		{Name: StepMenu, Title: "step.menu", Expects: []Kind{KindText}, Hint: "input.want.menu", Show: e.showMenu, Handle: e.handleMenu},
 		{Name: StepResume, Title: "step.resume", Show: e.showResume, Handle: handleResume},
 		{Name: StepForget, Title: "step.forget", Show: showForget, Handle: handleForget},
 	} {

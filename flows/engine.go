@@ -39,6 +39,9 @@ type Step struct {
 	// Expects lists the kinds Handle wants besides buttons; the engine
 	// answers every other kind with a hint. Commands never reach a step.
 	Expects []Kind
+	// Hint is the message for an input of a kind the step does not take;
+	// by default the engine derives one from Expects.
+	Hint string
 	// Show renders the prompt shown on entering the step, or again when the
 	// person needs to see it.
 	Show func(s *State, env *Env) []Reply
@@ -292,6 +295,9 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 
 // unexpected explains, for a kind the step does not take, what it needs.
 func (e *Engine) unexpected(step *Step, in Input) Reply {
+	if step.Hint != "" {
+		return Say(step.Hint, map[string]any{"Kind": Msg{ID: "kind." + in.Kind.String()}})
+	}
 	want := "buttons"
 	switch {
 	case slices.Contains(step.Expects, KindPhoto):

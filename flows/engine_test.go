@@ -1,0 +1,94 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"pensionbot/flows"
+	"pensionbot/locales"
+)
+
+// memAnswerer is a working in-memory answerer: it knows one topic.
+type memAnswerer struct{}
+
+func (memAnswerer) Answer(_ context.Context, lang, q string) (flows.Answer, error) {
+	if strings.Contains(strings.ToLower(q), "pin") {
+		return flows.Answer{Topic: "scam", MessageID: "answer.none"}, nil
+	}
+	return flows.Answer{}, nil
+}
+
+// memFiles serves attachments from memory.
+type memFiles map[string][]byte
+
+func (m memFiles) Fetch(_ context.Context, id string, max int64) ([]byte, error) {
+	return m[id], nil
+}
+
+// memTranscriber "hears" the bytes of the file as text.
+type memTranscriber struct{}
+
+func (memTranscriber) Transcribe(_ context.Context, audio []byte, _, _ string) (string, error) {
+	return string(audio), nil
+}
+
+func newEngine(t *testing.T) *flows.Engine {
+	t.Helper()
+	e, err := flows.New(flows.Env{
+		Languages:   locales.Supported,
+		Answerer:    memAnswerer{},
+		Files:       memFiles{"v1": []byte("what is my PIN for")},
+		Transcriber: memTranscriber{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestUnknownStepReturnsToMenu(t *testing.T) {
+	e := newEngine(t)
+	res := e.Handle(context.Background(), flows.State{Version: flows.SchemaVersion, Lang: "en", Step: "gone.step"}, flows.Input{Kind: flows.KindText, Text: "hi"})
+	if res.State.Step != flows.StepMenu || res.Replies[0].ID != "error.step_gone" || len(res.Notes) == 0 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+func TestNewerSchemaStartsOver(t *testing.T) {
+	e := newEngine(t)
+	res := e.Handle(context.Background(), flows.State{Version: flows.SchemaVersion + 1, Lang: "es", Step: "menu"}, flows.Input{Kind: flows.KindText, Text: "hola"})
+	if res.State.Step != flows.StepMenu || res.State.Lang != "es" || res.Replies[0].ID != "error.state_reset" {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// Every kind of input at every step leaves a consistent state and an
+// answer: the step is still registered and something was said.
+func TestEveryInputAtEveryStep(t *testing.T) {
+	e := newEngine(t)
+	kinds := []flows.Input{
+		{Kind: flows.KindText, Text: "hello"}, {Kind: flows.KindText, Text: ""},
+		{Kind: flows.KindPhoto, File: &flows.File{ID: "p"}}, {Kind: flows.KindDocument, File: &flows.File{ID: "d"}},
+		{Kind: flows.KindVoice, File: &flows.File{ID: "v1"}}, {Kind: flows.KindVideoNote}, {Kind: flows.KindVideo},
+		{Kind: flows.KindSticker}, {Kind: flows.KindLocation}, {Kind: flows.KindContact, Contact: &flows.Contact{Phone: "1"}},
+		{Kind: flows.KindEdited}, {Kind: flows.KindOther}, {Kind: flows.KindButton, Action: "nonsense"},
+		{Kind: flows.KindButton, Action: "go:nowhere"}, {Kind: flows.KindButton, Action: "lang:xx"},
+		{Kind: flows.KindCommand, Command: "nosuch"}, {Kind: flows.KindButton, Action: "menu", Turn: -5},
+	}
+	for _, step := range []string{"", flows.StepMenu, flows.StepLanguage, flows.StepForget, flows.StepResume} {
+		for _, in := range kinds {
+			s := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: step, Turn: 3, Back: flows.StepMenu}
+			if in.Kind == flows.KindButton && in.Turn == 0 {
+				in.Turn = 3
+			}
+			res := e.Handle(context.Background(), s, in)
+			if _, ok := e.Step(res.State.Step); !ok {
+				t.Errorf("step %q, input %v: left in unknown step %q", step, in.Kind, res.State.Step)
+			}
+			if len(res.Replies) == 0 {
+				t.Errorf("step %q, input %v %q: no reply", step, in.Kind, in.Action)
+			}
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package flows_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"pensionbot/flows"
+	"pensionbot/locales"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected replies in testdata/transcripts")
+
+// Transcripts are conversations written as text files:
+//
+//	# a comment
+//	hint: zh-TW          (Telegram's language_code, optional)
+//	lang: en             (render replies as text in this language, optional)
+//	> /start             (a command; "> text hello", "> press lang:en",
+//	                      "> stale lang:en", "> sticker", "> photo id",
+//	                      "> contact +8613800138000 own", "> wait 7h")
+//	< lang.ask           (an expected reply: message ID, data, then buttons)
+//
+// Run `go test ./flows -update` to rewrite the "<" lines from what the
+// engine does now, then review the diff.
+func TestTranscripts(t *testing.T) {
+	files, _ := filepath.Glob("testdata/transcripts/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no transcripts")
+	}
+	cat, err := locales.NewCatalog(locales.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			runTranscript(t, file, cat)
+		})
+	}
+}
+
+func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := newEngine(t)
+	var (
+		state   flows.State
+		hint    string
+		lang    string
+		now     = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		out     []string // the file as it should be
+		want    []string // expected replies of the current input
+		got     []string
+		flushed = func() {
+			if !slices.Equal(want, got) && !*update {
+				t.Errorf("%s: replies differ\n--- want\n%s\n--- got\n%s", file, strings.Join(want, "\n"), strings.Join(got, "\n"))
+			}
+			out = append(out, got...)
+			want, got = nil, nil
+		}
+	)
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "<"):
+			want = append(want, line)
+			continue
+		case strings.HasPrefix(line, "  [") && len(want) > 0:
+			want = append(want, line)
+			continue
+		}
+		flushed()
+		out = append(out, line)
+		switch {
+		case strings.HasPrefix(line, "hint:"):
+			hint = locales.Match(strings.TrimSpace(strings.TrimPrefix(line, "hint:")))
+		case strings.HasPrefix(line, "lang:"):
+			lang = strings.TrimSpace(strings.TrimPrefix(line, "lang:"))
+		case strings.HasPrefix(line, "> wait "):
+			d, err := time.ParseDuration(strings.TrimPrefix(line, "> wait "))
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			now = now.Add(d)
+		case strings.HasPrefix(line, ">"):
+			in := parseInput(t, strings.TrimSpace(line[1:]), state)
+			in.LangHint, in.Now = hint, now
+			now = now.Add(time.Minute)
+			res := engine.Handle(context.Background(), state, in)
+			state = res.State
+			if res.Forget {
+				got = append(got, "< (forget)")
+			}
+			for _, r := range res.Replies {
+				checkRenders(t, cat, r)
+				got = append(got, format(cat, lang, state.Language(locales.Default), r)...)
+			}
+		}
+	}
+	flushed()
+	if *update {
+		if err := os.WriteFile(file, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func parseInput(t *testing.T, s string, st flows.State) flows.Input {
+	verb, arg, _ := strings.Cut(s, " ")
+	switch {
+	case strings.HasPrefix(verb, "/"):
+		return flows.Input{Kind: flows.KindCommand, Command: strings.TrimPrefix(verb, "/"), Args: arg, Text: s}
+	case verb == "text":
+		return flows.Input{Kind: flows.KindText, Text: arg}
+	case verb == "press":
+		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn}
+	case verb == "stale":
+		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 1}
+	case verb == "contact":
+		phone, own, _ := strings.Cut(arg, " ")
+		return flows.Input{Kind: flows.KindContact, Contact: &flows.Contact{Phone: phone, Own: own == "own"}}
+	case verb == "photo" || verb == "document" || verb == "voice" || verb == "video_note":
+		k, _ := flows.ParseKind(verb)
+		return flows.Input{Kind: k, File: &flows.File{ID: arg}}
+	}
+	k, ok := flows.ParseKind(verb)
+	if !ok {
+		t.Fatalf("unknown input %q", s)
+	}
+	return flows.Input{Kind: k}
+}
+
+// format writes a reply as transcript lines: its message ID and data, then
+// its buttons; with a language, the rendered text too.
+func format(cat *locales.Catalog, lang, stateLang string, r flows.Reply) []string {
+	head := "< " + r.ID
+	if r.ID == "" {
+		head = "< (text) " + r.Text
+	}
+	if len(r.Data) > 0 {
+		var kv []string
+		for k, v := range r.Data {
+			if m, ok := v.(flows.Msg); ok {
+				v = "@" + m.ID
+			}
+			kv = append(kv, fmt.Sprintf("%s=%v", k, v))
+		}
+		sort.Strings(kv)
+		head += " {" + strings.Join(kv, " ") + "}"
+	}
+	if lang != "" && r.ID != "" {
+		text, _ := cat.Text(lang, r.ID, r.Data)
+		head += ": " + strings.ReplaceAll(text, "\n", "⏎")
+	}
+	lines := []string{head}
+	for _, row := range r.Buttons {
+		var cells []string
+		for _, b := range row {
+			label := b.Label
+			if lang != "" {
+				l := lang
+				if b.Lang != "" {
+					l = b.Lang
+				}
+				label, _ = cat.Text(l, b.Label, b.Data)
+			} else if b.Lang != "" {
+				label += "@" + b.Lang
+			}
+			cells = append(cells, "["+label+" → "+b.Action+"]")
+		}
+		lines = append(lines, "  "+strings.Join(cells, " "))
+	}
+	if r.AskContact != "" {
+		lines = append(lines, "  [contact: "+r.AskContact+"]")
+	}
+	return lines
+}
+
+// checkRenders fails when a reply does not render in some language.
+func checkRenders(t *testing.T, cat *locales.Catalog, r flows.Reply) {
+	t.Helper()
+	if r.ID == "" {
+		return
+	}
+	for _, lang := range locales.Supported {
+		text, err := cat.Text(lang, r.ID, r.Data)
+		if err != nil || strings.Contains(text, "<no value>") {
+			t.Errorf("%s does not render in %s: %q %v", r.ID, lang, text, err)
+		}
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if b.Verbatim {
+					continue
+				}
+				l := lang
+				if b.Lang != "" {
+					l = b.Lang
+				}
+				if text, err := cat.Text(l, b.Label, b.Data); err != nil || strings.Contains(text, "<no value>") {
+					t.Errorf("button %s does not render in %s: %v", b.Label, l, err)
+				}
+			}
+		}
+	}
+}
