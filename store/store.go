@@ -37,7 +37,8 @@ type Options struct {
 	// another may take over (default 60 s; renewed while working).
 	Lease time.Duration
 	// MaxInbox bounds the updates waiting for one person; more are refused,
-	// which stops a flood from growing Redis (default 50).
+	// which stops a flood from growing Redis without bound (default 500:
+	// far more than a person types, enough for bursts of redeliveries).
 	MaxInbox int
 	// SeenKeep is how many recent update IDs are remembered per person to
 	// drop redeliveries (default 256).
@@ -60,7 +61,7 @@ func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
 		opt.Lease = 60 * time.Second
 	}
 	if opt.MaxInbox <= 0 {
-		opt.MaxInbox = 50
+		opt.MaxInbox = 500
 	}
 	if opt.SeenKeep <= 0 {
 		opt.SeenKeep = 256

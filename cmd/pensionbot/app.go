@@ -42,6 +42,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	// Short timeouts: a person waits for every round trip.
 	ropt.DialTimeout, ropt.ReadTimeout, ropt.WriteTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	redis.SetLogger(redisLog{log})
 	rdb := redis.NewUniversalClient(ropt)
 	a := &App{cfg: cfg, log: log, rdb: rdb, Metrics: prometheus.NewRegistry()}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

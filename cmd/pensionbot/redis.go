@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"fmt"
 	"strings"
 
@@ -48,4 +50,12 @@ func redisOptions(raw, masterName string) (*redis.UniversalOptions, error) {
 		return nil, errors.New("a cluster has only database 0")
 	}
 	return u, nil
+}
+
+// redisLog sends go-redis' own messages (reconnects, pool errors) to our
+// logger instead of the standard log package.
+type redisLog struct{ log *slog.Logger }
+
+func (r redisLog) Printf(_ context.Context, format string, v ...any) {
+	r.log.Warn("redis client", "msg", fmt.Sprintf(format, v...))
 }

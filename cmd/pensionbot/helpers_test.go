@@ -1,0 +1,17 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"pensionbot/internal/redistest"
+)
+
+func redisClient(t *testing.T, db int) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: redisSrv.Addr, DB: db})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func startOwnRedis(t *testing.T) *redistest.Server { return redistest.MustStart(t) }

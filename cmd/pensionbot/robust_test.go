@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pensionbot/internal/telegramtest"
+)
+
+const hookSecret = "s3cret-webhook-token-for-tests"
+
+func webhookEnv() map[string]string {
+	return map[string]string{
+		"WEBHOOK_URL":    "http://127.0.0.1/hook", // Telegram's view; tests deliver to the listener
+		"WEBHOOK_LISTEN": "127.0.0.1:0",
+		"WEBHOOK_SECRET": hookSecret,
+		"ADMIN_LISTEN":   "127.0.0.1:0",
+	}
+}
+
+func deliver(t *testing.T, h *harness, app *App, id int64, secret string) int {
+	t.Helper()
+	code, err := h.tg.Deliver(context.Background(), "http://"+app.WebhookAddr()+"/hook", secret, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func TestWebhookSecretAndDuplicates(t *testing.T) {
+	h := newHarness(t, 4, webhookEnv())
+	app, _ := h.start()
+	u := telegramtest.User{ID: 2001, LanguageCode: "en"}
+	id := h.tg.SendText(u, "/start")
+	if code := deliver(t, h, app, id, "wrong-secret-wrong-secret"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: status %d, want 401", code)
+	}
+	if code := deliver(t, h, app, id, ""); code != http.StatusUnauthorized {
+		t.Fatalf("no secret: status %d, want 401", code)
+	}
+	if n := len(h.tg.Messages(u.ID)); n != 0 {
+		t.Fatalf("update with a wrong secret was applied: %d messages", n)
+	}
+	for range 3 { // Telegram redelivers: one reply only
+		if code := deliver(t, h, app, id, hookSecret); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if ms := h.tg.Messages(u.ID); len(ms) != 1 {
+		t.Fatalf("same update delivered 3 times gave %d replies", len(ms))
+	}
+}
+
+// Two bot processes share one Redis; 200 updates of one person arrive
+// alternately at both (each also redelivered to the other). Each is applied
+// exactly once and in order.
+func TestTwoProcessesApplyInOrderOnce(t *testing.T) {
+	h := newHarness(t, 5, webhookEnv())
+	a, _ := h.start()
+	b, _ := h.start()
+	u := telegramtest.User{ID: 2002, LanguageCode: "en"}
+	deliver(t, h, a, h.tg.SendText(u, "/start"), hookSecret)
+	first := h.wait(u.ID, 1)[0]
+	_, _ = h.tg.PressButton(u, first.ID, first.Buttons[0][0].Data)
+	deliver(t, h, b, h.tg.Calls("")[0].At.Unix()*0+h.lastUpdate(), hookSecret)
+	base := len(h.wait(u.ID, 3))
+
+	const n = 200
+	ids := make([]int64, n)
+	for i := range n {
+		cmd := "/help"
+		if i%2 == 1 {
+			cmd = "/privacy"
+		}
+		ids[i] = h.tg.SendText(u, cmd)
+	}
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		apps := []*App{a, b}
+		// The update goes to one process and, concurrently, again to the
+		// other, as a redelivery would.
+		wg.Add(1)
+		go func() { defer wg.Done(); deliver(t, h, apps[(i+1)%2], id, hookSecret) }()
+		if code := deliver(t, h, apps[i%2], id, hookSecret); code != http.StatusOK {
+			t.Fatalf("update %d: status %d", i, code)
+		}
+	}
+	wg.Wait()
+	ms := h.tg.WaitMessages(t, u.ID, base+2*n, 60*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	ms = h.tg.Messages(u.ID)
+	if len(ms) != base+2*n {
+		t.Fatalf("%d messages, want %d", len(ms), base+2*n)
+	}
+	for i := range n {
+		info := ms[base+2*i].Text
+		want := "How to use me"
+		if i%2 == 1 {
+			want = "What I keep"
+		}
+		if !strings.Contains(info, want) {
+			t.Fatalf("reply %d out of order: %q, want %q", i, info, want)
+		}
+	}
+}
+
+// lastUpdate is the ID of the newest update the fake holds.
+func (h *harness) lastUpdate() int64 {
+	var id int64
+	for i := int64(1); ; i++ {
+		func() {
+			defer func() { recover() }()
+			u := h.tg.Update(i)
+			if u.ID != 0 {
+				id = u.ID
+			}
+		}()
+		if id < i {
+			return id
+		}
+	}
+}
+
+func TestNoSecretsOrPersonalDataInLogsOrRedis(t *testing.T) {
+	h := newHarness(t, 6, map[string]string{"ADMIN_LISTEN": "127.0.0.1:0"})
+	app, stop := h.start()
+	const (
+		name  = "张秀兰"
+		idno  = "11010519491231002X"
+		phone = "13812345678"
+	)
+	u := telegramtest.User{ID: 2003, FirstName: name, LastName: "Zhang", Username: "xiulan1949", LanguageCode: "zh-CN"}
+	h.tg.SendText(u, "/start")
+	ms := h.wait(u.ID, 1)
+	press(h, u, ms[0], "简体中文")
+	h.wait(u.ID, 3)
+	h.tg.SendText(u, "我的身份证号是 "+idno+"，我叫"+name)
+	h.tg.SendContact(u, "+86"+phone, u.ID)
+	h.tg.SendText(u, "电话 "+phone)
+	h.wait(u.ID, 6)
+
+	resp, err := http.Get("http://" + app.AdminAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(metrics, []byte("pensionbot_updates_total")) || !bytes.Contains(metrics, []byte("pensionbot_update_seconds")) {
+		t.Fatalf("metrics missing:\n%s", metrics)
+	}
+	if resp, err := http.Get("http://" + app.AdminAddr() + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	stop()
+
+	logs := h.logs.String()
+	if !strings.Contains(logs, "receiving updates") {
+		t.Fatalf("no logs captured:\n%s", logs)
+	}
+	c := redisSrv.Client(t, 7) // another db, just for the scan helper below
+	_ = c
+	for _, secret := range []string{h.tg.Token, strings.Split(h.tg.Token, ":")[1], name, idno, phone, "xiulan1949", h.env["DATA_KEY"]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+	// Everything stored in Redis is unreadable without the key.
+	rdb := redisClient(t, 6)
+	keys, err := rdb.Keys(context.Background(), "*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	for _, k := range keys {
+		dump, _ := rdb.Dump(context.Background(), k).Bytes()
+		for _, secret := range []string{name, idno, phone, "xiulan1949"} {
+			if bytes.Contains(dump, []byte(secret)) {
+				t.Errorf("redis key %s holds %q in plain text", k, secret)
+			}
+		}
+	}
+}
+
+func TestRedisDownThenBack(t *testing.T) {
+	if os.Getenv("SHORT_REDIS") != "" {
+		t.Skip()
+	}
+	// Its own server: this test stops it.
+	h := newHarness(t, 0, nil)
+	srv := startOwnRedis(t)
+	h.env["REDIS_URL"] = srv.URL(0)
+	h.start()
+	u := telegramtest.User{ID: 2004, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	ms := h.wait(u.ID, 1)
+	press(h, u, ms[0], "English")
+	h.wait(u.ID, 3)
+
+	srv.Stop()
+	h.tg.SendText(u, "/help")
+	ms = h.wait(u.ID, 4)
+	if !strings.Contains(ms[3].Text, "try again in a minute") {
+		t.Fatalf("person not told to try again: %q", ms[3].Text)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// Redis came back empty (it keeps nothing on disk here): the queued
+	// /help is applied when the poller retries it, as a fresh start.
+	ms = h.tg.WaitMessages(t, u.ID, 5, 30*time.Second)
+	if len(ms) < 5 {
+		t.Fatal("no recovery")
+	}
+}
+
+// The built binary survives kill -9 mid-flow: after a restart the person
+// continues at the same step.
+func TestBinarySurvivesKill9(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pensionbot")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	h := newHarness(t, 8, nil)
+	startBin := func() *exec.Cmd {
+		cmd := exec.Command(bin)
+		for k, v := range h.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stderr = h.logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	cmd := startBin()
+	u := telegramtest.User{ID: 2005, LanguageCode: "es"}
+	h.tg.SendText(u, "/start")
+	ms := h.wait(u.ID, 1)
+	press(h, u, ms[0], "Español")
+	h.wait(u.ID, 3)
+	h.tg.SendText(u, "/forget")
+	ms = h.wait(u.ID, 4)
+	if !strings.Contains(ms[3].Text, "borre todo") {
+		t.Fatalf("forget prompt: %q", ms[3].Text)
+	}
+	cmd.Process.Kill() // kill -9
+	cmd.Wait()
+
+	cmd = startBin()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	press(h, u, ms[3], "No")
+	ms = h.wait(u.ID, 6)
+	if !strings.Contains(ms[4].Text, "No se borró nada") {
+		t.Fatalf("after restart the person did not continue at the same step: %q", ms[4].Text)
+	}
+}
+
+func TestSendRetriesOn429(t *testing.T) {
+	h := newHarness(t, 9, nil)
+	h.start()
+	u := telegramtest.User{ID: 2006, LanguageCode: "en"}
+	h.tg.FailNext("sendMessage", 1, 429, 1)
+	h.tg.SendText(u, "/start")
+	ms := h.tg.WaitMessages(t, u.ID, 1, 15*time.Second)
+	calls := h.tg.Calls("sendMessage")
+	if len(calls) < 2 || calls[1].At.Sub(calls[0].At) < 900*time.Millisecond {
+		t.Fatalf("retry_after not honoured: %d calls", len(calls))
+	}
+	if !strings.Contains(ms[0].Text, "language") {
+		t.Fatalf("%q", ms[0].Text)
+	}
+}
+
+func TestBlockedPersonDoesNotBreakTheBot(t *testing.T) {
+	h := newHarness(t, 10, nil)
+	h.start()
+	u := telegramtest.User{ID: 2007, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	h.wait(u.ID, 1)
+	h.tg.BlockBot(u)
+	h.tg.SendText(u, "/help")
+	other := telegramtest.User{ID: 2008, LanguageCode: "en"}
+	h.tg.SendText(other, "/start")
+	h.wait(other.ID, 1)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(h.logs.String(), "blocked") {
+		if time.Now().After(deadline) {
+			t.Fatal("block not noticed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var _ = fmt.Sprint
