@@ -38,13 +38,13 @@ func (s *syncBuffer) String() string {
 }
 
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	tg   *telegramtest.Server
 	env  map[string]string
 	logs *syncBuffer
 }
 
-func newHarness(t *testing.T, db int, extra map[string]string) *harness {
+func newHarness(t testing.TB, db int, extra map[string]string) *harness {
 	t.Helper()
 	redisSrv.Client(t, db) // empty database
 	h := &harness{t: t, tg: telegramtest.New(t), logs: &syncBuffer{}}

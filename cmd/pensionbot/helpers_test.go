@@ -8,7 +8,7 @@ import (
 	"pensionbot/internal/redistest"
 )
 
-func redisClient(t *testing.T, db int) *redis.Client {
+func redisClient(t testing.TB, db int) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: redisSrv.Addr, DB: db})
 	t.Cleanup(func() { c.Close() })
 	return c
