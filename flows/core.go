@@ -12,10 +12,10 @@ type coreFeature struct{}
 
 func (coreFeature) Register(e *Engine) error {
 	for _, s := range []*Step{
-		{Name: StepLanguage, Title: "step.language", Show: showLanguage, Handle: handleLanguage},
+		{Name: StepLanguage, Title: "step.language", NoQuestions: true, Show: showLanguage, Handle: handleLanguage},
 		{Name: StepMenu, Title: "step.menu", Expects: []Kind{KindText}, Hint: "input.want.menu", Show: e.showMenu, Handle: e.handleMenu},
-		{Name: StepResume, Title: "step.resume", Show: e.showResume, Handle: handleResume},
-		{Name: StepForget, Title: "step.forget", Show: showForget, Handle: handleForget},
+		{Name: StepResume, Title: "step.resume", NoQuestions: true, Show: e.showResume, Handle: handleResume},
+		{Name: StepForget, Title: "step.forget", NoQuestions: true, Show: showForget, Handle: handleForget},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err
@@ -113,21 +113,30 @@ func (e *Engine) handleMenu(ctx context.Context, s *State, in Input, env *Env) O
 func (e *Engine) answer(ctx context.Context, s *State, q string, env *Env) Outcome {
 	q = strings.TrimSpace(q)
 	if env.Answerer == nil || q == "" {
-		return Outcome{Say: []Reply{Say("menu.use_buttons", nil)}, Goto: StepMenu}
+		return Outcome{Say: []Reply{Say("menu.use_buttons", nil)}, Goto: s.Step}
 	}
 	a, err := env.Answerer.Answer(ctx, s.Language(""), q)
 	if err != nil || a.Topic == "" {
-		o := Outcome{Say: []Reply{Say("answer.none", nil)}, Goto: StepMenu}
+		o := Outcome{Say: []Reply{Say("answer.none", nil)}, Goto: s.Step}
 		if err != nil {
 			o.Note = "answerer failed: " + err.Error()
 		}
 		return o
 	}
 	r := Reply{ID: a.MessageID, Text: a.Text}
+	var say []Reply
+	if a.Text != "" {
+		// A model wrote it: say so, and where to check.
+		say = append(say, Say("faq.llm.disclaimer", nil))
+	}
 	if env.TopicAction != nil {
-		if action := env.TopicAction(a.Topic); action != "" {
+		switch feature := env.TopicAction(a.Topic); feature {
+		case "":
+		case "privacy":
+			r.Buttons = [][]Button{Row(Btn("menu.btn.privacy", "privacy"))}
+		default:
 			for _, m := range e.menu {
-				if m.Step == action || strings.HasPrefix(m.Step, action+".") {
+				if m.Feature == feature {
 					r.Buttons = [][]Button{Row(Btn(m.Label, m.Action))}
 					break
 				}
@@ -137,7 +146,7 @@ func (e *Engine) answer(ctx context.Context, s *State, q string, env *Env) Outco
 	r.Buttons = append(r.Buttons, Row(Btn("btn.menu", "menu")))
 	// Stay in the menu without showing it again: the answer's buttons lead
 	// on, and a repeated menu after every answer would bury the answer.
-	return Outcome{Say: []Reply{r}}
+	return Outcome{Say: append(say, r)}
 }
 
 func (e *Engine) showResume(s *State, _ *Env) []Reply {

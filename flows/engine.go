@@ -39,6 +39,9 @@ type Step struct {
 	// Expects lists the kinds Handle wants besides buttons; the engine
 	// answers every other kind with a hint. Commands never reach a step.
 	Expects []Kind
+	// NoQuestions keeps typed text from being taken as a question here
+	// (confirmations, where a stray answer would confuse).
+	NoQuestions bool
 	// Hint is the message for an input of a kind the step does not take;
 	// by default the engine derives one from Expects.
 	Hint string
@@ -75,15 +78,17 @@ type Engine struct {
 	env      Env
 	steps    map[string]*Step
 	commands map[string]string
+	order    []string // commands in the order they were added
 	menu     []MenuEntry
 }
 
 // MenuEntry is a main-menu button. Only entries whose feature works are
 // registered, so the menu never shows a dead button.
 type MenuEntry struct {
-	Action string // "go:<step>"
-	Label  string
-	Step   string
+	Feature string // what answers point to, e.g. "payment"
+	Action  string // "go:<step>"
+	Label   string
+	Step    string
 }
 
 // The steps every engine has.
@@ -139,22 +144,21 @@ func (e *Engine) AddStep(s *Step) error {
 }
 
 // AddCommand makes /name enter a step from anywhere.
-func (e *Engine) AddCommand(name, step string) { e.commands[name] = step }
-
-// AddMenu adds a main-menu entry that enters step.
-func (e *Engine) AddMenu(label, step string) {
-	e.menu = append(e.menu, MenuEntry{Action: "go:" + step, Label: label, Step: step})
-}
-
-// Commands lists the commands with a step, for the bot's command menu.
-func (e *Engine) Commands() []string {
-	var out []string
-	for c := range e.commands {
-		out = append(out, c)
+func (e *Engine) AddCommand(name, step string) {
+	if _, dup := e.commands[name]; !dup {
+		e.order = append(e.order, name)
 	}
-	slices.Sort(out)
-	return out
+	e.commands[name] = step
 }
+
+// AddMenu adds a main-menu entry for a feature that enters step.
+func (e *Engine) AddMenu(feature, label, step string) {
+	e.menu = append(e.menu, MenuEntry{Feature: feature, Action: "go:" + step, Label: label, Step: step})
+}
+
+// Commands lists the commands in the order features added them, for the
+// bot's command menu.
+func (e *Engine) Commands() []string { return slices.Clone(e.order) }
 
 // Step returns a registered step, for tests and tools.
 func (e *Engine) Step(name string) (*Step, bool) {
@@ -209,7 +213,11 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 			return r.result()
 		}
 	default:
-		if in.Kind == KindVoice && slices.Contains(step.Expects, KindText) && !slices.Contains(step.Expects, KindVoice) {
+		takesText := slices.Contains(step.Expects, KindText)
+		// Where a step waits for a button, a typed (or spoken) question is
+		// still answered; the step's buttons stay valid under the answer.
+		questions := !takesText && !step.NoQuestions && e.env.Answerer != nil
+		if in.Kind == KindVoice && (takesText || questions) && !slices.Contains(step.Expects, KindVoice) {
 			text, reply := e.transcribe(ctx, r.s, in)
 			if reply != nil {
 				r.say(*reply)
@@ -220,6 +228,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		if idle && r.s.Step != StepMenu && r.s.Step != StepResume && r.s.Step != StepLanguage {
 			r.s.Back = r.s.Step
 			r.enter(StepResume)
+			return r.result()
+		}
+		if in.Kind == KindText && questions {
+			r.apply(e.answer(ctx, &r.s, in.Text, &e.env))
 			return r.result()
 		}
 		if !slices.Contains(step.Expects, in.Kind) {

@@ -2,22 +2,12 @@ package flows_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
+	"pensionbot/answer"
 	"pensionbot/flows"
 	"pensionbot/locales"
 )
-
-// memAnswerer is a working in-memory answerer: it knows one topic.
-type memAnswerer struct{}
-
-func (memAnswerer) Answer(_ context.Context, lang, q string) (flows.Answer, error) {
-	if strings.Contains(strings.ToLower(q), "pin") {
-		return flows.Answer{Topic: "scam", MessageID: "answer.none"}, nil
-	}
-	return flows.Answer{}, nil
-}
 
 // memFiles serves attachments from memory.
 type memFiles map[string][]byte
@@ -35,12 +25,21 @@ func (memTranscriber) Transcribe(_ context.Context, audio []byte, _, _ string) (
 
 func newEngine(t *testing.T) *flows.Engine {
 	t.Helper()
+	cat, err := locales.NewCatalog(locales.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	faq, err := answer.NewFAQ(cat.Bundle(), locales.Supported)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e, err := flows.New(flows.Env{
 		Languages:   locales.Supported,
-		Answerer:    memAnswerer{},
-		Files:       memFiles{"v1": []byte("what is my PIN for")},
+		Answerer:    faq,
+		TopicAction: answer.MenuAction,
+		Files:       memFiles{"v1": []byte("what should I bring to pay my premiums at the window?")},
 		Transcriber: memTranscriber{},
-	})
+	}, flows.Guide{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,10 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/answer"
 	"pensionbot/bot"
 	"pensionbot/flows"
 	"pensionbot/locales"
+	"pensionbot/speech"
 	"pensionbot/store"
 )
 
@@ -61,10 +64,14 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	st := store.New(rdb, cfg.DataKey, store.Options{IdleTTL: cfg.IdleTTL, Lease: lease})
 
 	env := flows.Env{
-		IdleDays:  int(cfg.IdleTTL / (24 * time.Hour)),
-		Languages: locales.Supported,
+		IdleDays:    int(cfg.IdleTTL / (24 * time.Hour)),
+		Languages:   locales.Supported,
+		TopicAction: answer.MenuAction,
 	}
-	features := []flows.Feature{}
+	if env.Answerer, env.Transcriber, err = answerers(cfg, catalog, log); err != nil {
+		return nil, err
+	}
+	features := []flows.Feature{flows.Guide{}}
 	// The engine needs the bot's file fetcher, and the bot needs the
 	// engine: build the bot with a late-bound engine.
 	engine, err := flows.New(env, features...)
@@ -96,6 +103,42 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	ok = true
 	return a, nil
+}
+
+// answerers builds the question answerer (the offline FAQ, or a model that
+// falls back to it) and, when a transcription model is set, the voice
+// transcriber.
+func answerers(cfg Config, catalog *locales.Catalog, log *slog.Logger) (flows.Answerer, flows.Transcriber, error) {
+	faq, err := answer.NewFAQ(catalog.Bundle(), locales.Supported)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load the FAQ: %w", err)
+	}
+	var ans flows.Answerer = faq
+	if cfg.Answerer != "llm" && cfg.TranscribeModel == "" {
+		log.Info("answering questions offline (FAQ); voice messages are not transcribed")
+		return ans, nil, nil
+	}
+	oc := openai.DefaultConfig(cfg.OpenAIKey)
+	oc.BaseURL = cfg.OpenAIBaseURL
+	client := openai.NewClientWithConfig(oc)
+	if cfg.Answerer == "llm" {
+		llm, err := answer.NewLLM(client, cfg.OpenAIModel, catalog.Bundle(), faq, answer.LLMOptions{Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("set up the model answerer: %w", err)
+		}
+		ans = llm
+		log.Info("answering questions with a model, FAQ as fallback", "model", cfg.OpenAIModel)
+	}
+	var tr flows.Transcriber
+	if cfg.TranscribeModel != "" {
+		w, err := speech.NewWhisper(client, speech.Options{Model: cfg.TranscribeModel})
+		if err != nil {
+			return nil, nil, fmt.Errorf("set up voice transcription: %w", err)
+		}
+		tr = w
+		log.Info("transcribing voice messages", "model", cfg.TranscribeModel)
+	}
+	return ans, tr, nil
 }
 
 // WebhookAddr is where the webhook listens ("" when polling).

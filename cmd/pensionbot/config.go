@@ -28,6 +28,13 @@ type Config struct {
 	LogLevel        string
 	LogFormat       string
 	IdleTTL         time.Duration
+	// OpenAI-compatible service (any server that speaks its API).
+	OpenAIBaseURL   string
+	OpenAIKey       string
+	OpenAIModel     string
+	TranscribeModel string
+	// Answerer is "llm" or "faq" after resolving "auto".
+	Answerer string
 }
 
 // configError names the variable at fault and how to fix it; main prints it
@@ -115,6 +122,30 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return c, &configError{"IDLE_DAYS", "must be a whole number of days between 1 and 3650"}
 	}
 	c.IdleTTL = time.Duration(days) * 24 * time.Hour
+
+	c.OpenAIBaseURL = strings.TrimRight(get("OPENAI_BASE_URL", "https://api.openai.com/v1"), "/")
+	c.OpenAIKey = get("OPENAI_API_KEY", "")
+	c.OpenAIModel = get("OPENAI_MODEL", "")
+	c.TranscribeModel = get("OPENAI_TRANSCRIBE_MODEL", "")
+	if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, &configError{"OPENAI_BASE_URL", "must be an http(s) URL such as https://api.openai.com/v1 or http://127.0.0.1:11434/v1"}
+	}
+	switch a := strings.ToLower(get("ANSWERER", "auto")); a {
+	case "auto":
+		c.Answerer = "faq"
+		if c.OpenAIModel != "" {
+			c.Answerer = "llm"
+		}
+	case "faq":
+		c.Answerer = a
+	case "llm":
+		if c.OpenAIModel == "" {
+			return c, &configError{"ANSWERER", "llm needs OPENAI_MODEL (and OPENAI_API_KEY or OPENAI_BASE_URL of a local server)"}
+		}
+		c.Answerer = a
+	default:
+		return c, &configError{"ANSWERER", "use auto, llm or faq"}
+	}
 	return c, nil
 }
 
