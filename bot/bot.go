@@ -28,6 +28,7 @@ type Store interface {
 	Enqueue(ctx context.Context, user, updateID int64, payload []byte) (store.Enqueued, error)
 	Acquire(ctx context.Context, user int64) (*store.Lease, time.Duration, error)
 	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state []byte) (bool, error)
+	Release(ctx context.Context, l *store.Lease) (bool, error)
 	Renew(ctx context.Context, l *store.Lease) error
 	Ping(ctx context.Context) error
 }

@@ -92,7 +92,11 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 	var u models.Update
 	if len(l.Item.Payload) == 0 || json.Unmarshal(l.Item.Payload, &u) != nil {
 		b.log.Warn("queued update unreadable; skipped", "user", l.User, "update", l.Item.UpdateID)
-		return b.store.Commit(ctx, l, store.Keep, nil)
+		more, err := b.store.Commit(ctx, l, store.Keep, nil)
+		if err == nil && !more {
+			more, err = b.store.Release(ctx, l)
+		}
+		return more, err
 	}
 	sub, _ := subjectOf(&u)
 	var state flows.State
@@ -138,7 +142,10 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 	}
 	b.answerCallback(ctx, sub.callback, toast)
 	b.deliver(ctx, sub.chat, lang, res.State.Turn, res.Replies)
-	return more, nil
+	if !more {
+		more, err = b.store.Release(ctx, l)
+	}
+	return more, err
 }
 
 // withRenewal runs a step, renewing the lease while it takes long (OCR or a

@@ -7,7 +7,9 @@
 // person's lease drains the inbox: it loads the state, applies the oldest
 // update, and commits the new state together with the removal of that
 // update in one script, which checks the lease. So on the common path an
-// update costs two round trips: enqueue-and-lease, then commit.
+// update costs three round trips: enqueue-and-lease, commit, and release
+// once the replies are sent (a person's further queued updates need no
+// release in between).
 //
 // Keys of one person share a hash tag ({u:42}), so the scripts also work on
 // Redis Cluster. Values that may hold personal data (states, queued
@@ -192,14 +194,26 @@ elseif ARGV[4] == 'forget' then
   redis.call('DEL', KEYS[1], KEYS[4])
 end
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
 if not nxt then
-  redis.call('DEL', KEYS[5])
+  -- The lease stays until the replies are sent (see Release).
   return {'done'}
 end
-redis.call('PEXPIRE', KEYS[5], ARGV[2])
 local st = false
 if ARGV[4] ~= 'forget' then st = redis.call('HGET', KEYS[1], 's') end
 return {'next', nxt, redis.call('HGET', KEYS[3], nxt), st}
+`)
+
+// KEYS state inbox items seen lock; ARGV token lease_ms
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[5]) ~= ARGV[1] then return {'lost'} end
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not nxt then
+  redis.call('DEL', KEYS[5])
+  return {'released'}
+end
+redis.call('PEXPIRE', KEYS[5], ARGV[2])
+return {'next', nxt, redis.call('HGET', KEYS[3], nxt), redis.call('HGET', KEYS[1], 's')}
 `)
 
 // KEYS lock; ARGV token lease_ms
@@ -320,7 +334,10 @@ const (
 // Commit applies the lease's current update: it removes the update from the
 // inbox and stores the state, atomically, if the lease is still held. It
 // reports whether another update is waiting; if so the lease now holds it
-// (with the committed state) and the caller goes on.
+// (with the committed state) and the caller goes on. If not, the lease is
+// kept until the caller has sent the replies and calls Release: were it
+// let go here, another replica could send the replies of the person's next
+// update before these, out of order in the chat.
 func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (bool, error) {
 	k := keysOf(l.User)
 	var sealed []byte
@@ -345,6 +362,28 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (
 		return true, nil
 	}
 	return false, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res[0])
+}
+
+// Release gives the lease up once the replies of the last commit were
+// sent. If an update arrived meanwhile, the lease is kept and holds it, and
+// Release reports true: the caller goes on.
+func (s *Store) Release(ctx context.Context, l *Lease) (bool, error) {
+	res, err := releaseScript.Run(ctx, s.rdb, keysOf(l.User).list(), l.token, s.opt.Lease.Milliseconds()).Slice()
+	if err != nil {
+		return false, fmt.Errorf("release lease of %d: %w", l.User, err)
+	}
+	switch res[0] {
+	case "released":
+		return false, nil
+	case "lost":
+		return false, fmt.Errorf("release lease of %d: %w", l.User, ErrLeaseLost)
+	case "next":
+		if err := s.fill(l, res[1:]); err != nil {
+			return false, fmt.Errorf("release lease of %d: %w", l.User, err)
+		}
+		return true, nil
+	}
+	return false, fmt.Errorf("release lease of %d: unexpected reply %v", l.User, res[0])
 }
 
 // Renew extends the lease while a slow update is being applied.

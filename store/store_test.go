@@ -58,6 +58,11 @@ func TestEnqueueCommitInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !more {
+			if more, err = s.Release(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !more {
 			break
 		}
 		if string(l.State) != state {
@@ -77,9 +82,7 @@ func TestDuplicateAndFull(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t, 2, Options{MaxInbox: 2})
 	e, _ := s.Enqueue(ctx, 1, 1, []byte("x"))
-	if _, err := s.Commit(ctx, e.Lease, Save, []byte("s1")); err != nil {
-		t.Fatal(err)
-	}
+	commitRelease(t, s, e.Lease, Save, []byte("s1"))
 	if e, _ := s.Enqueue(ctx, 1, 1, []byte("x")); e.Status != Duplicate || e.Lease != nil {
 		t.Fatalf("redelivered update: %+v", e)
 	}
@@ -111,6 +114,12 @@ func TestLeaseLostAndTakeover(t *testing.T) {
 	if _, err := s.Commit(ctx, l2, Save, []byte("new")); err != nil {
 		t.Fatal(err)
 	}
+	if n, _ := c.Exists(ctx, "{u:5}:lock").Result(); n != 1 {
+		t.Fatal("lease let go before the replies were sent")
+	}
+	if more, err := s.Release(ctx, l2); err != nil || more {
+		t.Fatalf("release: %v %v", more, err)
+	}
 	if n, _ := c.Exists(ctx, "{u:5}:lock").Result(); n != 0 {
 		t.Fatal("lock left behind")
 	}
@@ -123,14 +132,23 @@ func TestForgetDeletesState(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 4, Options{})
 	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"))
-	s.Commit(ctx, e.Lease, Save, []byte("secret state"))
+	commitRelease(t, s, e.Lease, Save, []byte("secret state"))
 	e, _ = s.Enqueue(ctx, 9, 2, []byte("y"))
-	if _, err := s.Commit(ctx, e.Lease, Forget, nil); err != nil {
-		t.Fatal(err)
-	}
+	commitRelease(t, s, e.Lease, Forget, nil)
 	keys, _ := c.Keys(ctx, "*").Result()
 	if len(keys) != 0 {
 		t.Fatalf("keys left after forget: %v", keys)
+	}
+}
+
+func commitRelease(t *testing.T, s *Store, l *Lease, mode Mode, state []byte) {
+	t.Helper()
+	more, err := s.Commit(context.Background(), l, mode, state)
+	if err == nil && !more {
+		more, err = s.Release(context.Background(), l)
+	}
+	if err != nil || more {
+		t.Fatalf("commit: more=%v err=%v", more, err)
 	}
 }
 
@@ -186,6 +204,9 @@ func TestConcurrentProcessesApplyOnceInOrder(t *testing.T) {
 		for l != nil {
 			st := string(l.State) + strconv.FormatInt(l.Item.UpdateID, 10) + ","
 			more, err := s.Commit(ctx, l, Save, []byte(st))
+			if err == nil && !more {
+				more, err = s.Release(ctx, l)
+			}
 			if err != nil {
 				t.Error(err)
 				return
