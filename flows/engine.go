@@ -20,6 +20,22 @@ type Env struct {
 	ResumeAfter time.Duration
 	// Languages are the languages a person may choose.
 	Languages []string
+	// Photos keeps photos between steps (encrypted, short-lived).
+	Photos PhotoStore
+	// Images checks photos; Cards reads ID cards; Verifier decides.
+	Images   ImageChecker
+	Cards    CardReader
+	Verifier Verifier
+	// Records keeps certification results, which outlive idle states.
+	Records RecordStore
+	// GreenAge is the age from which the green channel is offered.
+	GreenAge int
+	// Desk is the staff review queue; IsStaff says who may use it.
+	Desk     ReviewDesk
+	IsStaff  func(user int64) bool
+	StaffIDs []int64
+	// Random returns a number in [0, n), for liveness codes.
+	Random func(n int) int
 	// TopicAction maps an answer's topic to a menu entry's feature name
 	// (such as "payment"), or "" when no entry helps.
 	TopicAction func(topic string) string
@@ -45,6 +61,9 @@ type Step struct {
 	// Hint is the message for an input of a kind the step does not take;
 	// by default the engine derives one from Expects.
 	Hint string
+	// Load, if set, fetches what Show needs from outside the state (a
+	// stored record) each time the step is entered.
+	Load func(ctx context.Context, s *State, user int64, env *Env)
 	// Show renders the prompt shown on entering the step, or again when the
 	// person needs to see it.
 	Show func(s *State, env *Env) []Reply
@@ -60,26 +79,44 @@ type Outcome struct {
 	Goto string
 	// Forget asks the caller to delete everything stored about the person.
 	Forget bool
+	// DeleteInput asks the caller to delete the person's message from the
+	// chat (a photo of an ID card or a face, once it is stored safely).
+	DeleteInput bool
+	// Tell reaches other people: a decision for a person (delivered
+	// through their inbox) or a message (new case for staff).
+	Tell []Notice
 	// Note is a line for the operator's log (never personal data).
 	Note string
 }
 
+// Notice is something for another person than the one writing.
+type Notice struct {
+	User     int64
+	Decision *Decision
+	Reply    *Reply
+}
+
 // Result is the outcome of handling one input.
 type Result struct {
-	State   State
-	Replies []Reply
-	Forget  bool
-	Notes   []string
+	State       State
+	Replies     []Reply
+	Forget      bool
+	DeleteInput bool
+	Tell        []Notice
+	Notes       []string
 }
 
 // Engine runs steps. It is safe for concurrent use: it holds no per-person
 // data.
 type Engine struct {
 	env      Env
+	cleanups []func(ctx context.Context, s *State, user int64, env *Env) // on /cancel and /forget
 	steps    map[string]*Step
 	commands map[string]string
 	order    []string // commands in the order they were added
-	menu     []MenuEntry
+	// staffOnly commands are unknown to everyone but staff.
+	staffOnly []string
+	menu      []MenuEntry
 }
 
 // MenuEntry is a main-menu button. Only entries whose feature works are
@@ -143,6 +180,12 @@ func (e *Engine) AddStep(s *Step) error {
 	return nil
 }
 
+// OnCleanup registers what to undo when a person cancels or asks to be
+// forgotten (photos stored outside the state, a queued case).
+func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env)) {
+	e.cleanups = append(e.cleanups, f)
+}
+
 // AddCommand makes /name enter a step from anywhere.
 func (e *Engine) AddCommand(name, step string) {
 	if _, dup := e.commands[name]; !dup {
@@ -156,9 +199,17 @@ func (e *Engine) AddMenu(feature, label, step string) {
 	e.menu = append(e.menu, MenuEntry{Feature: feature, Action: "go:" + step, Label: label, Step: step})
 }
 
-// Commands lists the commands in the order features added them, for the
-// bot's command menu.
-func (e *Engine) Commands() []string { return slices.Clone(e.order) }
+// Commands lists the commands everyone may use, in the order features
+// added them, for the bot's command menu.
+func (e *Engine) Commands() []string {
+	var out []string
+	for _, c := range e.order {
+		if !slices.Contains(e.staffOnly, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // Step returns a registered step, for tests and tools.
 func (e *Engine) Step(name string) (*Step, bool) {
@@ -169,7 +220,7 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{e: e, s: s}
+	r := &run{ctx: ctx, e: e, s: s, user: in.User}
 	if !Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
@@ -184,6 +235,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	if in.LangHint != "" {
 		r.s.Hint = in.LangHint
 	}
+	if in.Kind == KindDecision {
+		e.decision(ctx, r, in)
+		return r.result()
+	}
 	if r.s.Fresh() {
 		e.greet(r, in)
 		return r.result()
@@ -193,6 +248,14 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		r.note(fmt.Sprintf("step %q no longer exists; back to the menu", r.s.Step))
 		r.say(Say("error.step_gone", nil))
 		r.enter(StepMenu)
+		return r.result()
+	}
+	if in.File != nil && in.File.Group != "" && in.File.Group == r.s.Group {
+		// Another photo of an album whose first photo was used.
+		if !r.s.GroupNoted {
+			r.s.GroupNoted = true
+			r.say(Say("photo.group_extra", nil))
+		}
 		return r.result()
 	}
 	switch in.Kind {
@@ -275,8 +338,10 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		r.enter(StepMenu)
 	case "cancel":
 		// Nothing half-done is kept: the flow's data goes with the step.
-		lang := r.s.Lang
-		r.s = State{Version: SchemaVersion, Lang: lang, Hint: r.s.Hint, Seen: r.s.Seen, Turn: r.s.Turn}
+		for _, f := range e.cleanups {
+			f(ctx, &r.s, in.User, &e.env)
+		}
+		r.s = State{Version: SchemaVersion, Lang: r.s.Lang, Hint: r.s.Hint, Seen: r.s.Seen, Turn: r.s.Turn, Rejections: r.s.Rejections}
 		r.say(Say("cancel.done", nil))
 		r.enter(StepMenu)
 	case "help":
@@ -296,7 +361,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		}
 		r.enter(StepForget)
 	default:
-		if target, ok := e.commands[in.Command]; ok {
+		if target, ok := e.commands[in.Command]; ok && (!slices.Contains(e.staffOnly, in.Command) || e.env.IsStaff != nil && e.env.IsStaff(in.User)) {
 			r.enter(target)
 			return
 		}
@@ -324,11 +389,15 @@ func (e *Engine) unexpected(step *Step, in Input) Reply {
 
 // run collects the effects of handling one input.
 type run struct {
-	e       *Engine
-	s       State
-	replies []Reply
-	forget  bool
-	notes   []string
+	ctx         context.Context
+	e           *Engine
+	s           State
+	user        int64
+	replies     []Reply
+	forget      bool
+	deleteInput bool
+	tell        []Notice
+	notes       []string
 }
 
 func (r *run) say(rs ...Reply) { r.replies = append(r.replies, rs...) }
@@ -344,6 +413,9 @@ func (r *run) enter(name string) {
 		r.s.Page = 0
 	}
 	r.s.Step = name
+	if st := r.e.steps[name]; st.Load != nil {
+		st.Load(r.ctx, &r.s, r.user, &r.e.env)
+	}
 	r.show()
 }
 
@@ -359,9 +431,16 @@ func (r *run) apply(o Outcome) {
 	if o.Note != "" {
 		r.note(o.Note)
 	}
+	if o.DeleteInput {
+		r.deleteInput = true
+	}
+	r.tell = append(r.tell, o.Tell...)
 	if o.Forget {
 		// Everything goes, the language too: the next message meets a
 		// stranger. The replies were already rendered in the old language.
+		for _, f := range r.e.cleanups {
+			f(r.ctx, &r.s, r.user, &r.e.env)
+		}
 		r.forget = true
 		r.s = State{Version: SchemaVersion}
 		return
@@ -372,5 +451,5 @@ func (r *run) apply(o Outcome) {
 }
 
 func (r *run) result() Result {
-	return Result{State: r.s, Replies: r.replies, Forget: r.forget, Notes: r.notes}
+	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, Tell: r.tell, Notes: r.notes}
 }

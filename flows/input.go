@@ -22,13 +22,16 @@ const (
 	KindContact
 	KindEdited
 	KindOther
+	// KindDecision is a verifier's decision arriving later, through the
+	// person's inbox like any other input.
+	KindDecision
 )
 
 var kindNames = map[Kind]string{
 	KindText: "text", KindCommand: "command", KindButton: "button", KindPhoto: "photo",
 	KindDocument: "document", KindVoice: "voice", KindVideoNote: "video_note", KindVideo: "video",
 	KindSticker: "sticker", KindLocation: "location", KindContact: "contact", KindEdited: "edited",
-	KindOther: "other",
+	KindOther: "other", KindDecision: "decision",
 }
 
 // String names the kind; the name is also the suffix of its locale message
@@ -67,6 +70,10 @@ type Input struct {
 	File *File
 	// Contact is a shared contact card.
 	Contact *Contact
+	// Decision is a verifier's decision, for KindDecision.
+	Decision *Decision
+	// User is the person's Telegram user ID (photos are stored under it).
+	User int64
 	// LangHint is the supported language closest to the person's Telegram
 	// settings, or "".
 	LangHint string

@@ -14,6 +14,9 @@ type Reply struct {
 	// label message; RemoveKeyboard takes a reply keyboard away.
 	AskContact     string
 	RemoveKeyboard bool
+	// Photo, when set, is sent as a picture with the text as its caption
+	// (staff see the photos of a case).
+	Photo []byte
 }
 
 // Button is an inline button. Label is a locale message ID, or when Verbatim

@@ -30,6 +30,21 @@ type State struct {
 	// Back is the step to return to from a side step such as the language
 	// choice or the privacy notice.
 	Back string `json:"back,omitempty"`
+	// Group is the media group (album) whose first photo a step took; the
+	// album's other photos are not used.
+	Group      string `json:"group,omitempty"`
+	GroupNoted bool   `json:"group_noted,omitempty"`
+	// Cert is the certification in progress, or nil.
+	Cert *Cert `json:"cert,omitempty"`
+	// Record is the person's certification record while a step shows it;
+	// the record itself lives in the record store, not in the state.
+	Record *Record `json:"-"`
+	// ReviewID is the case a staff member holds; Review its contents while
+	// a step shows it (never stored: it holds another person's data).
+	ReviewID string      `json:"review,omitempty"`
+	Review   *ReviewCase `json:"-"`
+	// Rejections counts rejected certifications since the last success.
+	Rejections int `json:"rejections,omitempty"`
 }
 
 // Migrate brings a stored state to SchemaVersion. It reports false when the

@@ -4,11 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
+
+// Dated is a date inside template data, written as the language writes
+// dates (message "date", with the month's name from "month.<n>").
+type Dated interface {
+	DateValue() time.Time
+}
 
 // Ref is a message inside template data, rendered before the message that
 // holds it. flows.Msg satisfies it; this package does not import flows.
@@ -117,6 +125,10 @@ func (c *Catalog) Text(lang, id string, data map[string]any) (string, error) {
 func (c *Catalog) resolve(lang string, data map[string]any) (map[string]any, error) {
 	var out map[string]any
 	for k, v := range data {
+		if d, ok := v.(Dated); ok {
+			t := d.DateValue()
+			v = dateRef{t}
+		}
 		ref, ok := v.(Ref)
 		if !ok {
 			continue
@@ -138,3 +150,19 @@ func (c *Catalog) resolve(lang string, data map[string]any) (map[string]any, err
 	}
 	return out, nil
 }
+
+// dateRef renders a date through the "date" message.
+type dateRef struct{ t time.Time }
+
+func (d dateRef) MessageID() string { return "date" }
+func (d dateRef) TemplateData() map[string]any {
+	return map[string]any{
+		"Year": d.t.Year(), "Month": int(d.t.Month()), "Day": d.t.Day(),
+		"MonthName": monthRef(int(d.t.Month())),
+	}
+}
+
+type monthRef int
+
+func (m monthRef) MessageID() string            { return "month." + strconv.Itoa(int(m)) }
+func (m monthRef) TemplateData() map[string]any { return nil }

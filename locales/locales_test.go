@@ -17,6 +17,7 @@ var sampleData = map[string]any{
 	"Selected": true, "Name": "Wang", "Number": "110105********002X", "Date": "2026-11-28",
 	"Until": "2027-11-28", "Days": 3, "Reason": "blurred", "Age": 80, "Code": "1234",
 	"Position": 2, "Attempts": 3, "Max": 3, "Time": "10:00", "District": "Haidian",
+	"Phone": "138****5678", "Channel": "green", "Day": 28, "Month": 11, "Year": 2026, "MonthName": "November",
 }
 
 // messages reads every file's message IDs and bodies, per language.

@@ -125,7 +125,7 @@ type Enqueued struct {
 	RetryIn time.Duration
 }
 
-type keys struct{ state, inbox, items, seen, lock string }
+type keys struct{ state, inbox, items, seen, lock, card, face, liveness, record string }
 
 func keysOf(user int64) keys {
 	tag := "{u:" + strconv.FormatInt(user, 10) + "}"
@@ -135,10 +135,17 @@ func keysOf(user int64) keys {
 		items: tag + ":items",
 		seen:  tag + ":seen",
 		lock:  tag + ":lock",
+		// Deleted with the state on /forget (see Photos).
+		card:     tag + ":photo:card",
+		face:     tag + ":photo:face",
+		liveness: tag + ":photo:liveness",
+		record:   tag + ":record",
 	}
 }
 
-func (k keys) list() []string { return []string{k.state, k.inbox, k.items, k.seen, k.lock} }
+func (k keys) list() []string {
+	return []string{k.state, k.inbox, k.items, k.seen, k.lock, k.card, k.face, k.liveness, k.record}
+}
 
 // lockAndPeek is shared by the scripts: take the lease if the inbox has
 // work, and return the oldest update with the state.
@@ -191,7 +198,7 @@ if ARGV[4] == 'save' then
   redis.call('HSET', KEYS[1], 's', ARGV[5], 'last', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
 elseif ARGV[4] == 'forget' then
-  redis.call('DEL', KEYS[1], KEYS[4])
+  redis.call('DEL', KEYS[1], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 end
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
 redis.call('PEXPIRE', KEYS[5], ARGV[2])

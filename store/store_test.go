@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/flows"
 	"pensionbot/internal/redistest"
 	"pensionbot/secret"
 )
@@ -131,6 +132,13 @@ func TestLeaseLostAndTakeover(t *testing.T) {
 func TestForgetDeletesState(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 4, Options{})
+	p := NewPhotos(c, s.sealer, 0, 0)
+	if err := p.PutPhoto(ctx, 9, "face", []byte("jpeg")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SaveRecord(ctx, 9, flows.Record{Channel: "green"}); err != nil {
+		t.Fatal(err)
+	}
 	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"))
 	commitRelease(t, s, e.Lease, Save, []byte("secret state"))
 	e, _ = s.Enqueue(ctx, 9, 2, []byte("y"))
@@ -149,6 +157,43 @@ func commitRelease(t *testing.T, s *Store, l *Lease, mode Mode, state []byte) {
 	}
 	if err != nil || more {
 		t.Fatalf("commit: more=%v err=%v", more, err)
+	}
+}
+
+func TestPhotosAndRecords(t *testing.T) {
+	ctx := context.Background()
+	s, c := newStore(t, 8, Options{})
+	p := NewPhotos(c, s.sealer, time.Hour, 0)
+	if got, err := p.Photo(ctx, 1, "card"); got != nil || err != nil {
+		t.Fatalf("missing photo: %v %v", got, err)
+	}
+	photo := []byte("\xff\xd8 a jpeg 张秀兰")
+	if err := p.PutPhoto(ctx, 1, "card", photo); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := p.Photo(ctx, 1, "card"); err != nil || !bytes.Equal(got, photo) {
+		t.Fatalf("photo: %q %v", got, err)
+	}
+	if ttl, _ := c.PTTL(ctx, "{u:1}:photo:card").Result(); ttl <= 0 || ttl > time.Hour {
+		t.Fatalf("photo ttl %v", ttl)
+	}
+	dump, _ := c.Dump(ctx, "{u:1}:photo:card").Bytes()
+	if bytes.Contains(dump, []byte("张秀兰")) {
+		t.Fatal("photo stored in the clear")
+	}
+	if err := p.DeletePhotos(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, "{u:1}:photo:card").Result(); n != 0 {
+		t.Fatal("photo not deleted")
+	}
+	rec := flows.Record{CertifiedOn: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), Channel: "green", By: "staff", MaskedNumber: "110105********002X"}
+	if err := p.SaveRecord(ctx, 1, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Record(ctx, 1)
+	if err != nil || got == nil || !got.CertifiedOn.Equal(rec.CertifiedOn) || got.Channel != "green" {
+		t.Fatalf("record: %+v %v", got, err)
 	}
 }
 

@@ -1,0 +1,149 @@
+package flows
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Staff is the reviewers' side: staff members (STAFF_IDS) take cases one
+// at a time with /review, see the photos and details, and approve or
+// reject with a reason. The decision reaches the person through their own
+// inbox, so it is applied in order with whatever they are doing.
+type Staff struct{}
+
+// ReviewCase is a case a staff member holds.
+type ReviewCase struct {
+	Submission
+	// Waiting is how many cases are still in the queue.
+	Waiting int
+}
+
+// ReviewDesk is the review queue as staff use it.
+type ReviewDesk interface {
+	Claim(ctx context.Context, staff int64) (*ReviewCase, error)
+	Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (Decision, int64, error)
+	Release(ctx context.Context, caseID string, staff int64) error
+}
+
+// Step names of the staff side.
+const (
+	StepStaffCase   = "staff.case"
+	StepStaffReason = "staff.reason"
+)
+
+// Register adds the staff steps and the /review command.
+func (Staff) Register(e *Engine) error {
+	for _, s := range []*Step{
+		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, Load: loadCase, Show: showCase, Handle: handleCase},
+		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, Show: showReason, Handle: handleReason},
+	} {
+		if err := e.AddStep(s); err != nil {
+			return err
+		}
+	}
+	e.AddCommand("review", StepStaffCase)
+	e.staffOnly = append(e.staffOnly, "review")
+	return nil
+}
+
+// loadCase claims the staff member's case (the same one again if they hold
+// one) and keeps it for Show.
+func loadCase(ctx context.Context, s *State, user int64, env *Env) {
+	s.Review = nil
+	if env.Desk == nil {
+		return
+	}
+	c, err := env.Desk.Claim(ctx, user)
+	if err != nil || c == nil {
+		s.ReviewID = ""
+		return
+	}
+	s.Review, s.ReviewID = c, c.CaseID
+}
+
+func showCase(s *State, _ *Env) []Reply {
+	c := s.Review
+	if c == nil {
+		s.ReviewID = ""
+		return []Reply{{ID: "staff.empty", Buttons: [][]Button{Row(Btn("btn.menu", "menu"))}}}
+	}
+	channel := "cert.channel.name.general"
+	if c.Channel == ChannelGreen {
+		channel = "cert.channel.name.green"
+	}
+	var out []Reply
+	for _, p := range []struct {
+		id   string
+		data []byte
+	}{{"staff.photo.card", c.Card}, {"staff.photo.face", c.Face}, {"staff.photo.liveness", c.Liveness}} {
+		if len(p.data) > 0 {
+			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}})
+		}
+	}
+	return append(out, Reply{ID: "staff.case", Data: map[string]any{
+		"Name": c.Name, "Number": c.Number, "Age": c.Age, "Phone": c.Phone, "District": c.District,
+		"Channel": Msg{ID: channel}, "Date": Date(c.Submitted), "Count": c.Waiting,
+	}, Buttons: [][]Button{
+		Row(Btn("staff.btn.approve", "approve")),
+		Row(Btn("staff.btn.reject", "reject")),
+		Row(Btn("staff.btn.skip", "skip")),
+	}})
+}
+
+func handleCase(ctx context.Context, s *State, in Input, env *Env) Outcome {
+	switch in.Action {
+	case "approve":
+		return decide(ctx, s, in.User, OutcomeApproved, "", env)
+	case "reject":
+		if s.ReviewID == "" {
+			return Outcome{Goto: StepStaffCase}
+		}
+		return Outcome{Goto: StepStaffReason}
+	case "skip":
+		if s.ReviewID != "" {
+			env.Desk.Release(ctx, s.ReviewID, in.User)
+		}
+		s.ReviewID = ""
+		return Outcome{Say: []Reply{Say("staff.skipped", nil)}, Goto: StepMenu}
+	}
+	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
+}
+
+func showReason(*State, *Env) []Reply {
+	var rows [][]Button
+	for _, r := range Reasons {
+		rows = append(rows, Row(Btn("staff.reason."+r, "reason:"+r)))
+	}
+	rows = append(rows, Row(Btn("btn.back", "back")))
+	return []Reply{{ID: "staff.reason.ask", Buttons: rows}}
+}
+
+func handleReason(ctx context.Context, s *State, in Input, env *Env) Outcome {
+	if in.Action == "back" {
+		return Outcome{Goto: StepStaffCase}
+	}
+	if r, ok := strings.CutPrefix(in.Action, "reason:"); ok && slices.Contains(Reasons, r) {
+		return decide(ctx, s, in.User, OutcomeRejected, r, env)
+	}
+	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
+}
+
+// decide records the staff member's decision and sends it to the person;
+// then the next case comes.
+func decide(ctx context.Context, s *State, staff int64, outcome, reason string, env *Env) Outcome {
+	if s.ReviewID == "" {
+		return Outcome{Goto: StepStaffCase}
+	}
+	d, user, err := env.Desk.Decide(ctx, s.ReviewID, staff, outcome, reason)
+	s.ReviewID = ""
+	if err != nil {
+		// Taken over after the claim expired, or decided already.
+		return Outcome{Say: []Reply{Say("staff.decide_failed", nil)}, Goto: StepStaffCase, Note: "staff decision refused: " + err.Error()}
+	}
+	return Outcome{
+		Say:  []Reply{Say("staff.decided."+outcome, nil)},
+		Tell: []Notice{{User: user, Decision: &d}},
+		Goto: StepStaffCase,
+	}
+}

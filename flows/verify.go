@@ -1,0 +1,68 @@
+package flows
+
+import (
+	"context"
+	"time"
+)
+
+// Channels of certification.
+const (
+	ChannelGreen   = "green"   // priority handling for very old or disabled people
+	ChannelGeneral = "general" // adds a liveness photo a reviewer can judge
+)
+
+// Outcomes of a verification.
+const (
+	OutcomePending  = "pending"  // the decision comes later, as an event
+	OutcomeApproved = "approved" // certified
+	OutcomeRejected = "rejected" // not certified; Reason says why
+)
+
+// Rejection reasons a verifier may give. Each has a locale message
+// "cert.reason.<reason>" with concrete advice.
+const (
+	ReasonPhotoUnclear = "photo_unclear"
+	ReasonFaceMismatch = "face_mismatch"
+	ReasonInfoWrong    = "info_wrong"
+	ReasonLiveness     = "liveness"
+	ReasonNotInScope   = "not_in_scope"
+	ReasonOther        = "other"
+)
+
+// Reasons lists the rejection reasons, in the order staff see them.
+var Reasons = []string{ReasonPhotoUnclear, ReasonFaceMismatch, ReasonInfoWrong, ReasonLiveness, ReasonNotInScope, ReasonOther}
+
+// Submission is a certification case handed to a verifier. It holds
+// personal data: verifiers keep it encrypted and only as long as needed.
+type Submission struct {
+	CaseID       string
+	User         int64 // the Telegram user to tell the result
+	Name         string
+	Number       string // full ID number; show it masked
+	Age          int
+	Sex          string
+	Phone        string
+	District     string
+	Channel      string
+	Card         []byte // JPEG/PNG/WebP of the ID card's front
+	Face         []byte
+	Liveness     []byte // general channel: a photo holding up LivenessCode
+	LivenessCode string
+	Submitted    time.Time
+}
+
+// Decision is a verifier's answer.
+type Decision struct {
+	CaseID  string
+	Outcome string
+	Reason  string // for rejections
+	// By names who decided ("staff", "agency", "vision"), for the record.
+	By        string
+	DecidedAt time.Time
+}
+
+// Verifier decides certifications, now or later. A pending decision is
+// delivered later as an input of KindDecision through the person's inbox.
+type Verifier interface {
+	Submit(ctx context.Context, s Submission) (Decision, error)
+}
