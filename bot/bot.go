@@ -53,6 +53,9 @@ type Options struct {
 	RetryBase   time.Duration
 	// Lease is the store's lease, used to renew it while a slow step runs.
 	Lease time.Duration
+	// KeepPhotoMessages leaves people's ID-card and face photos in the chat
+	// (by default the bot deletes them once stored).
+	KeepPhotoMessages bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

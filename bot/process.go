@@ -90,6 +90,11 @@ func (b *Bot) drain(ctx context.Context, l *store.Lease) {
 // the new state and, only once committed, sends the replies.
 func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 	var u models.Update
+	var ev event
+	if json.Unmarshal(l.Item.Payload, &ev) == nil && ev.Decision != nil {
+		return b.applyInput(ctx, l, subject{user: l.User, chat: l.User}, nil,
+			flows.Input{Kind: flows.KindDecision, Decision: ev.Decision, User: l.User, Now: b.opt.Now()})
+	}
 	if len(l.Item.Payload) == 0 || json.Unmarshal(l.Item.Payload, &u) != nil {
 		b.log.Warn("queued update unreadable; skipped", "user", l.User, "update", l.Item.UpdateID)
 		more, err := b.store.Commit(ctx, l, store.Keep, nil)
@@ -99,6 +104,19 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 		return more, err
 	}
 	sub, _ := subjectOf(&u)
+	in := inputOf(&u, sub.langHint, updateTime(&u, b.opt.Now()))
+	in.User, in.ID = l.User, u.ID
+	return b.applyInput(ctx, l, sub, &u, in)
+}
+
+// event is a queued input that is not a Telegram update: a verifier's
+// decision for the person.
+type event struct {
+	Decision *flows.Decision `json:"pensionbot_decision"`
+}
+
+// applyInput runs one input through the engine, commits, then acts.
+func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *models.Update, in flows.Input) (bool, error) {
 	var state flows.State
 	if l.State != nil {
 		if err := json.Unmarshal(l.State, &state); err != nil {
@@ -108,12 +126,14 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 			state = flows.State{Version: -1}
 		}
 	}
-	in := inputOf(&u, sub.langHint, updateTime(&u, b.opt.Now()))
 	stale := in.Kind == flows.KindButton && in.Turn != state.Turn
 
-	res := b.withRenewal(ctx, l, func(ctx context.Context) flows.Result {
-		return b.engine.Handle(ctx, state, in)
-	})
+	// The lease is renewed while this update is worked on, sending
+	// included (a 429 may make it wait), so it can be short: after a crash
+	// another process takes over within one lease.
+	stop := b.renewWhileWorking(ctx, l)
+	defer stop()
+	res := b.engine.Handle(ctx, state, in)
 	for _, n := range res.Notes {
 		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
 	}
@@ -141,16 +161,19 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 		toast, _ = b.catalog.Text(lang, "button.stale", nil)
 	}
 	b.answerCallback(ctx, sub.callback, toast)
+	if res.DeleteInput && !b.opt.KeepPhotoMessages && u != nil && u.Message != nil {
+		b.deleteMessage(ctx, sub.chat, u.Message.ID)
+	}
 	b.deliver(ctx, sub.chat, lang, res.State.Turn, res.Replies)
+	b.tell(ctx, res.Tell)
 	if !more {
 		more, err = b.store.Release(ctx, l)
 	}
 	return more, err
 }
 
-// withRenewal runs a step, renewing the lease while it takes long (OCR or a
-// model may take seconds).
-func (b *Bot) withRenewal(ctx context.Context, l *store.Lease, run func(context.Context) flows.Result) flows.Result {
+// renewWhileWorking keeps the lease alive until stop is called.
+func (b *Bot) renewWhileWorking(ctx context.Context, l *store.Lease) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(b.opt.Lease / 3)
@@ -166,8 +189,7 @@ func (b *Bot) withRenewal(ctx context.Context, l *store.Lease, run func(context.
 			}
 		}
 	}()
-	defer close(done)
-	return run(ctx)
+	return func() { close(done) }
 }
 
 // deliver sends replies in order; a failed one stops the rest, since later
@@ -181,7 +203,13 @@ func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, re
 			continue
 		}
 		for _, m := range msgs {
-			if _, err := b.send(ctx, chat, m); err != nil {
+			send := b.send
+			if len(r.Photo) > 0 {
+				send = func(ctx context.Context, chat int64, m *tg.SendMessageParams) (*models.Message, error) {
+					return b.sendPhoto(ctx, chat, r.Photo, m)
+				}
+			}
+			if _, err := send(ctx, chat, m); err != nil {
 				if errors.Is(err, errBlocked) {
 					b.log.Info("person blocked the bot; replies dropped", "chat", chat)
 				} else {
@@ -193,6 +221,64 @@ func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, re
 			b.metrics.sent.Inc()
 		}
 	}
+}
+
+// deleteMessage removes a person's message from the chat (a photo of an
+// ID card or a face, once stored safely). Telegram allows it for 48 hours.
+func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) {
+	err := b.retry(ctx, "deleteMessage", func(ctx context.Context) error {
+		_, err := b.tg.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: chat, MessageID: id})
+		return err
+	})
+	if err != nil {
+		b.log.Warn("could not delete a message with personal data", "chat", chat, "err", redact(err, b.opt.Token))
+	}
+}
+
+// tell reaches other people: decisions go into their inbox, to be applied
+// in order with what they are doing; messages are sent in the default
+// language (staff).
+func (b *Bot) tell(ctx context.Context, notices []flows.Notice) {
+	for _, n := range notices {
+		switch {
+		case n.Decision != nil:
+			if err := b.Inject(ctx, n.User, *n.Decision); err != nil {
+				// The decision is recorded by the verifier; the person
+				// sees it in /status even if this message is lost.
+				b.log.Error("deliver decision", "user", n.User, "err", err)
+				b.metrics.errors.WithLabelValues("decision").Inc()
+			}
+		case n.Reply != nil:
+			b.deliver(ctx, n.User, b.catalog.Default(), 0, []flows.Reply{*n.Reply})
+		}
+	}
+}
+
+// Inject queues a verifier's decision for a person, as if it were an
+// update from them, and applies it if nobody is busy with their inbox. It
+// is how late decisions (staff, agency) reach the person.
+func (b *Bot) Inject(ctx context.Context, user int64, d flows.Decision) error {
+	payload, err := json.Marshal(event{Decision: &d})
+	if err != nil {
+		return fmt.Errorf("encode decision: %w", err)
+	}
+	// Negative IDs never collide with Telegram's update IDs, and come
+	// before the person's queued messages.
+	e, err := b.store.Enqueue(ctx, user, -b.opt.Now().UnixNano(), payload)
+	if err != nil {
+		return fmt.Errorf("queue decision for %d: %w", user, err)
+	}
+	switch {
+	case e.Lease != nil:
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.drain(context.WithoutCancel(ctx), e.Lease)
+		}()
+	case e.Busy:
+		b.kickLater(user, e.RetryIn)
+	}
+	return nil
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -66,6 +67,10 @@ func (b *Bot) render(lang string, turn int, r flows.Reply) ([]*tg.SendMessagePar
 	case r.RemoveKeyboard:
 		markup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	}
+	if len(r.Photo) > 0 {
+		// A photo's caption is limited to 1024 characters.
+		return []*tg.SendMessageParams{{Text: firstRunes(text, 1000), ReplyMarkup: markup}}, nil
+	}
 	parts := split(text, maxText)
 	out := make([]*tg.SendMessageParams, len(parts))
 	for i, p := range parts {
@@ -84,6 +89,14 @@ func (b *Bot) label(lang string, btn flows.Button) (string, error) {
 		lang = btn.Lang
 	}
 	return b.catalog.Text(lang, btn.Label, btn.Data)
+}
+
+func firstRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
 }
 
 // split cuts text into parts of at most limit UTF-16 units, at line breaks
@@ -120,6 +133,24 @@ func (b *Bot) send(ctx context.Context, chat int64, p *tg.SendMessageParams) (*m
 	err := b.retry(ctx, "sendMessage", func(ctx context.Context) error {
 		var err error
 		msg, err = b.tg.SendMessage(ctx, p)
+		return err
+	})
+	return msg, err
+}
+
+// sendPhoto uploads a photo with the message's text as caption.
+func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo []byte, m *tg.SendMessageParams) (*models.Message, error) {
+	var msg *models.Message
+	err := b.retry(ctx, "sendPhoto", func(ctx context.Context) error {
+		var err error
+		msg, err = b.tg.SendPhoto(ctx, &tg.SendPhotoParams{
+			ChatID:      chat,
+			Photo:       &models.InputFileUpload{Filename: "photo.jpg", Data: bytes.NewReader(photo)},
+			Caption:     m.Text,
+			ReplyMarkup: m.ReplyMarkup,
+			// Staff must not forward or save a person's photos.
+			ProtectContent: true,
+		})
 		return err
 	})
 	return msg, err

@@ -120,8 +120,12 @@ func cleanupCert(ctx context.Context, s *State, user int64, env *Env) {
 		if s.Step != "" && s.Step != StepForget {
 			return
 		}
-		if w, ok := env.Verifier.(Withdrawer); ok {
-			w.Withdraw(ctx, s.Cert.CaseID)
+		// The case waits with the verifier, or in the review queue when a
+		// model handed it on.
+		for _, v := range []any{env.Verifier, env.Desk} {
+			if w, ok := v.(Withdrawer); ok {
+				w.Withdraw(ctx, s.Cert.CaseID)
+			}
 		}
 	}
 	env.Photos.DeletePhotos(ctx, user)
@@ -622,7 +626,7 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		return Outcome{Goto: StepCertLiveness}
 	}
 	sub := Submission{
-		CaseID: fmt.Sprintf("%d-%d", in.User, in.Now.UnixNano()), User: in.User,
+		CaseID: fmt.Sprintf("%d-%d", in.User, in.ID), User: in.User,
 		Name: c.Name, Number: c.Number, Phone: c.Phone, District: c.District, Channel: c.Channel,
 		LivenessCode: c.Code, Submitted: in.Now,
 	}

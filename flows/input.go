@@ -74,6 +74,9 @@ type Input struct {
 	Decision *Decision
 	// User is the person's Telegram user ID (photos are stored under it).
 	User int64
+	// ID identifies the input (Telegram's update_id): a step that is run
+	// again after a failed commit derives the same case ID from it.
+	ID int64
 	// LangHint is the supported language closest to the person's Telegram
 	// settings, or "".
 	LangHint string

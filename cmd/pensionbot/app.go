@@ -14,12 +14,17 @@ import (
 	"github.com/redis/go-redis/v9"
 	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/agency"
 	"pensionbot/answer"
 	"pensionbot/bot"
+	"pensionbot/cardread"
 	"pensionbot/flows"
+	"pensionbot/intake"
 	"pensionbot/locales"
+	"pensionbot/review"
 	"pensionbot/speech"
 	"pensionbot/store"
+	"pensionbot/vision"
 )
 
 var _ bot.Store = (*store.Store)(nil)
@@ -27,6 +32,7 @@ var _ bot.Store = (*store.Store)(nil)
 // App is the wired program: what main runs and what end-to-end tests run.
 type App struct {
 	cfg     Config
+	tracker *agency.Tracker // polls the agency for late decisions, or nil
 	log     *slog.Logger
 	rdb     redis.UniversalClient
 	bot     *bot.Bot
@@ -60,7 +66,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load messages: %w", err)
 	}
-	const lease = 60 * time.Second
+	// Short, and renewed while an update is worked on: after a crash, a
+	// person waits at most this long before another process goes on.
+	const lease = 15 * time.Second
 	st := store.New(rdb, cfg.DataKey, store.Options{IdleTTL: cfg.IdleTTL, Lease: lease})
 
 	env := flows.Env{
@@ -71,7 +79,42 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if env.Answerer, env.Transcriber, err = answerers(cfg, catalog, log); err != nil {
 		return nil, err
 	}
-	features := []flows.Feature{flows.Guide{}}
+	// Certification: photos and records in Redis, checks in process, the
+	// card reader and the verifier as configured, staff review always (it
+	// is also where uncertain model answers go).
+	queue := review.New(rdb, cfg.DataKey, review.Options{CaseTTL: cfg.PhotoTTL})
+	photos := store.NewPhotos(rdb, cfg.DataKey, cfg.PhotoTTL, 0)
+	checker, err := intake.New()
+	if err != nil {
+		return nil, err
+	}
+	env.Photos, env.Records, env.Images = photos, photos, checker
+	env.Desk, env.StaffIDs, env.GreenAge = desk{queue}, cfg.StaffIDs, cfg.GreenAge
+	staff := map[int64]bool{}
+	for _, id := range cfg.StaffIDs {
+		staff[id] = true
+	}
+	env.IsStaff = func(user int64) bool { return staff[user] }
+	oc := openai.DefaultConfig(cfg.OpenAIKey)
+	oc.BaseURL = cfg.OpenAIBaseURL
+	ai := openai.NewClientWithConfig(oc)
+	if env.Cards, err = cardReader(cfg, ai, log); err != nil {
+		return nil, err
+	}
+	switch cfg.Verifier {
+	case "agency":
+		a.tracker = agency.NewTracker(rdb, agency.TrackerOptions{Logger: log})
+		env.Verifier = agency.New(cfg.AgencyURL, cfg.AgencyToken, agency.Options{Logger: log, Tracker: a.tracker})
+	case "vision":
+		env.Verifier = vision.New(ai, cfg.VisionModel, queue, vision.Options{Logger: log})
+	default:
+		env.Verifier = queue
+	}
+	log.Info("certification ready", "verifier", cfg.Verifier, "staff", len(cfg.StaffIDs))
+	if len(cfg.StaffIDs) == 0 && cfg.Verifier != "agency" {
+		log.Warn("STAFF_IDS is empty: nobody can review certifications")
+	}
+	features := []flows.Feature{flows.Certify{}, flows.Guide{}, flows.Staff{}}
 	// The engine needs the bot's file fetcher, and the bot needs the
 	// engine: build the bot with a late-bound engine.
 	engine, err := flows.New(env, features...)
@@ -80,7 +123,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
-		Logger: log, Registry: a.Metrics, Lease: lease,
+		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos,
 	})
 	if err != nil {
 		return nil, err
@@ -141,6 +184,53 @@ func answerers(cfg Config, catalog *locales.Catalog, log *slog.Logger) (flows.An
 	return ans, tr, nil
 }
 
+// cardReader picks the card reader: a vision model if configured, else
+// tesseract if installed, else none (the person types).
+func cardReader(cfg Config, ai *openai.Client, log *slog.Logger) (flows.CardReader, error) {
+	mode := cfg.OCR
+	if mode == "auto" {
+		mode = "none"
+		if cfg.VisionModel != "" {
+			mode = "vision"
+		} else if t, err := cardread.NewTesseract(cardread.TesseractOptions{}); err == nil && t.Available() {
+			mode = "tesseract"
+		}
+	}
+	log.Info("reading ID cards", "ocr", mode)
+	switch mode {
+	case "vision":
+		return cardread.NewVision(ai, cfg.VisionModel, cardread.VisionOptions{}), nil
+	case "tesseract":
+		t, err := cardread.NewTesseract(cardread.TesseractOptions{})
+		if err != nil {
+			return nil, &configError{"OCR", "tesseract: " + err.Error() + " (apt-get install tesseract-ocr tesseract-ocr-chi-sim)"}
+		}
+		return t, nil
+	}
+	return cardread.None{}, nil
+}
+
+// desk adapts the review queue to what the staff steps use.
+type desk struct{ q *review.Queue }
+
+func (d desk) Claim(ctx context.Context, staff int64) (*flows.ReviewCase, error) {
+	c, err := d.q.Claim(ctx, staff)
+	if err != nil || c == nil {
+		return nil, err
+	}
+	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, nil
+}
+
+func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (flows.Decision, int64, error) {
+	return d.q.Decide(ctx, caseID, staff, outcome, reason)
+}
+
+func (d desk) Release(ctx context.Context, caseID string, staff int64) error {
+	return d.q.Release(ctx, caseID, staff)
+}
+
+func (d desk) Withdraw(ctx context.Context, caseID string) error { return d.q.Withdraw(ctx, caseID) }
+
 // WebhookAddr is where the webhook listens ("" when polling).
 func (a *App) WebhookAddr() string { return addr(a.hook) }
 
@@ -175,6 +265,16 @@ func (a *App) Run(ctx context.Context) error {
 	if a.admin != nil {
 		serve(a.admin, a.bot.AdminHandler())
 		a.log.Info("admin endpoints up", "addr", a.AdminAddr())
+	}
+	if a.tracker != nil {
+		go func() {
+			err := a.tracker.Run(ctx, agency.DefaultEvery, func(ctx context.Context, user int64, d flows.Decision) error {
+				return a.bot.Inject(ctx, user, d)
+			})
+			if err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("agency tracker stopped", "err", err)
+			}
+		}()
 	}
 	var err error
 	if a.hook != nil {

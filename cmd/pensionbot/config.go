@@ -35,6 +35,15 @@ type Config struct {
 	TranscribeModel string
 	// Answerer is "llm" or "faq" after resolving "auto".
 	Answerer string
+	// Certification.
+	OCR          string // auto, vision, tesseract, none
+	Verifier     string // review, agency, vision
+	VisionModel  string
+	AgencyURL    string
+	AgencyToken  string
+	GreenAge     int
+	PhotoTTL     time.Duration
+	DeletePhotos bool
 }
 
 // configError names the variable at fault and how to fix it; main prints it
@@ -129,6 +138,45 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.TranscribeModel = get("OPENAI_TRANSCRIBE_MODEL", "")
 	if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, &configError{"OPENAI_BASE_URL", "must be an http(s) URL such as https://api.openai.com/v1 or http://127.0.0.1:11434/v1"}
+	}
+	c.VisionModel = get("OPENAI_VISION_MODEL", c.OpenAIModel)
+	c.OCR = strings.ToLower(get("OCR", "auto"))
+	switch c.OCR {
+	case "auto", "tesseract", "none":
+	case "vision":
+		if c.VisionModel == "" {
+			return c, &configError{"OCR", "vision needs OPENAI_VISION_MODEL or OPENAI_MODEL"}
+		}
+	default:
+		return c, &configError{"OCR", "use auto, vision, tesseract or none"}
+	}
+	c.Verifier = strings.ToLower(get("VERIFIER", "review"))
+	c.AgencyURL, c.AgencyToken = get("AGENCY_URL", ""), get("AGENCY_TOKEN", "")
+	switch c.Verifier {
+	case "review":
+	case "agency":
+		if u, err := url.Parse(c.AgencyURL); err != nil || u.Host == "" || c.AgencyToken == "" {
+			return c, &configError{"VERIFIER", "agency needs AGENCY_URL (https://…) and AGENCY_TOKEN; see docs/agency-api.md"}
+		}
+	case "vision":
+		if c.VisionModel == "" {
+			return c, &configError{"VERIFIER", "vision needs OPENAI_VISION_MODEL or OPENAI_MODEL"}
+		}
+	default:
+		return c, &configError{"VERIFIER", "use review, agency or vision"}
+	}
+	if c.GreenAge, err = strconv.Atoi(get("GREEN_CHANNEL_AGE", "80")); err != nil || c.GreenAge < 50 || c.GreenAge > 120 {
+		return c, &configError{"GREEN_CHANNEL_AGE", "must be a whole number of years between 50 and 120"}
+	}
+	if c.PhotoTTL, err = time.ParseDuration(get("PHOTO_TTL", "168h")); err != nil || c.PhotoTTL < time.Hour || c.PhotoTTL > 30*24*time.Hour {
+		return c, &configError{"PHOTO_TTL", "must be a duration between 1h and 720h, such as 168h (7 days)"}
+	}
+	switch get("DELETE_PHOTO_MESSAGES", "true") {
+	case "true", "1", "yes":
+		c.DeletePhotos = true
+	case "false", "0", "no":
+	default:
+		return c, &configError{"DELETE_PHOTO_MESSAGES", "use true or false"}
 	}
 	switch a := strings.ToLower(get("ANSWERER", "auto")); a {
 	case "auto":

@@ -252,6 +252,38 @@ func (s *Server) sendMessage(_ context.Context, p map[string]string) (result, *a
 	return result{value: s.wireMessageLocked(c, m)}, nil
 }
 
+// sendPhoto takes an uploaded photo (or a file_id) with an optional
+// caption, as Telegram does; the caption is limited to 1024 characters.
+func (s *Server) sendPhoto(_ context.Context, p map[string]string) (result, *apiError) {
+	c, aerr := s.chatLocked(p)
+	if aerr != nil {
+		return result{}, aerr
+	}
+	data, uploaded := p["@photo"]
+	if !uploaded && p["photo"] == "" {
+		return result{}, badRequest("there is no photo in the request")
+	}
+	if utf16Len(p["caption"]) > 1024 {
+		return result{}, badRequest("message caption is too long")
+	}
+	mk, aerr := parseMarkup(p["reply_markup"])
+	if aerr != nil {
+		return result{}, aerr
+	}
+	c.nextMsgID++
+	m := &botMsg{
+		Message: Message{ID: c.nextMsgID, ChatID: c.chat.ID, Text: p["caption"], Photo: []byte(data)},
+		date:    s.nowUnix(),
+	}
+	if mk != nil {
+		m.ReplyMarkup, m.Buttons, m.inline = mk.raw, mk.buttons, mk.inline
+	}
+	c.bot = append(c.bot, m)
+	c.botByID[m.ID] = m
+	s.notifyLocked()
+	return result{value: s.wireMessageLocked(c, m)}, nil
+}
+
 // wireMessageLocked is a bot message as Telegram returns it: the text with
 // markup already parsed away (entities are not reconstructed) and only an
 // inline keyboard as reply_markup, since reply keyboards are not part of a

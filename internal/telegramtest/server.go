@@ -84,6 +84,7 @@ func init() {
 		{"deleteWebhook", (*Server).deleteWebhook, true},
 		{"getWebhookInfo", (*Server).getWebhookInfo, true},
 		{"sendMessage", (*Server).sendMessage, true},
+		{"sendPhoto", (*Server).sendPhoto, true},
 		{"editMessageText", (*Server).editMessageText, true},
 		{"editMessageReplyMarkup", (*Server).editMessageReplyMarkup, true},
 		{"deleteMessage", (*Server).deleteMessage, true},
@@ -291,7 +292,9 @@ func readParams(r *http.Request) (map[string]string, error) {
 				return p, fmt.Errorf("can't parse multipart body: %v", err)
 			}
 			if part.FileName() != "" {
-				continue // uploads are not needed by any implemented method
+				// Uploaded files (sendPhoto) are kept under "@" + field.
+				p["@"+part.FormName()] = string(data)
+				continue
 			}
 			p[part.FormName()] = formValue(part.FormName(), string(data))
 		}

@@ -107,6 +107,9 @@ type Message struct {
 	Deleted        bool
 	Edited         bool
 	ParseMode      string
+	// Photo holds the bytes of a photo the bot uploaded (sendPhoto); Text
+	// is then its caption.
+	Photo []byte
 }
 
 // Button is one inline keyboard button.

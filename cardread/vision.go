@@ -1,0 +1,327 @@
+package cardread
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"log/slog"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+	"golang.org/x/image/draw"
+
+	"pensionbot/flows"
+	"pensionbot/idcard"
+)
+
+var _ flows.CardReader = (*Vision)(nil)
+
+// ErrBadAnswer is returned (wrapped) when the model's answer holds no JSON
+// object with the fields asked for. The answer itself is not included: it
+// may contain personal data.
+var ErrBadAnswer = errors.New("model answer is not the JSON asked for")
+
+// Defaults of VisionOptions.
+const (
+	DefaultVisionTimeout     = 60 * time.Second
+	DefaultVisionMaxTokens   = 300
+	DefaultVisionTemperature = 0.01
+	DefaultVisionMaxSide     = 1600
+)
+
+// VisionOptions configure NewVision. The zero value works.
+type VisionOptions struct {
+	// Timeout bounds one ReadCard, the model's answer included
+	// (DefaultVisionTimeout when 0). go-openai does not retry.
+	Timeout time.Duration
+	// MaxTokens bounds the answer (DefaultVisionMaxTokens when 0). It is
+	// sent as max_tokens, or as max_completion_tokens for reasoning models
+	// that refuse max_tokens.
+	MaxTokens int
+	// Temperature of the answer (DefaultVisionTemperature when 0: go-openai
+	// drops a zero temperature, and the server's default is often 1).
+	Temperature float32
+	// MaxSide is the longest side of the picture sent, in pixels; larger
+	// pictures are scaled down (DefaultVisionMaxSide when 0).
+	MaxSide int
+	// Detail is the image_url detail (high when empty).
+	Detail openai.ImageURLDetail
+	// MaxPixels refuses larger pictures (DefaultMaxPixels when 0).
+	MaxPixels int
+	// Logger receives debug lines with timings and masked results; nil
+	// discards them. The image and the full number are never logged.
+	Logger *slog.Logger
+	// Now gives the date for the "birth date not in the future" check
+	// (time.Now when nil).
+	Now func() time.Time
+}
+
+// Vision reads cards with a vision-capable chat model behind an
+// OpenAI-compatible API (OpenAI, or a local Ollama, vLLM or llama.cpp
+// server through the client's BaseURL). The picture goes inline as a
+// base64 JPEG data URL; the model is asked for {"name", "id_number"} with a
+// strict JSON schema. Local servers may ignore the schema, so the answer is
+// parsed leniently (code fences and text around the object are tolerated)
+// and checked like OCR output: the number must pass idcard.Parse, the name
+// must look like a Chinese name.
+type Vision struct {
+	client *openai.Client
+	model  string
+	opts   VisionOptions
+	logger *slog.Logger
+}
+
+// NewVision returns a reader that asks model through client.
+func NewVision(client *openai.Client, model string, opts VisionOptions) *Vision {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultVisionTimeout
+	}
+	if opts.MaxTokens <= 0 {
+		opts.MaxTokens = DefaultVisionMaxTokens
+	}
+	if opts.Temperature <= 0 {
+		opts.Temperature = DefaultVisionTemperature
+	}
+	if opts.MaxSide <= 0 {
+		opts.MaxSide = DefaultVisionMaxSide
+	}
+	if opts.Detail == "" {
+		opts.Detail = openai.ImageURLDetailHigh
+	}
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Vision{client: client, model: model, opts: opts, logger: logger}
+}
+
+const visionSystemPrompt = `You read the front of a Chinese resident identity card (居民身份证) in a photo.
+Answer with one JSON object and nothing else: {"name": "...", "id_number": "..."}.
+- name: the 姓名 field exactly as printed, in Chinese characters (keep the middle dot · of transcribed names).
+- id_number: the 18-character 公民身份号码 exactly as printed: 17 digits and a last digit or X, no spaces.
+Use "" for a field you cannot read with certainty. Never guess, correct or invent characters.
+If the picture is not the front of a resident identity card, answer {"name": "", "id_number": ""}.`
+
+const visionUserPrompt = "Read the name and the ID number on this card."
+
+// visionSchema is the strict JSON schema of the answer.
+var visionSchema = json.RawMessage(`{"type":"object","properties":{` +
+	`"name":{"type":"string","description":"姓名 as printed, or empty"},` +
+	`"id_number":{"type":"string","description":"18-character 公民身份号码 as printed, or empty"}},` +
+	`"required":["name","id_number"],"additionalProperties":false}`)
+
+// ReadCard implements flows.CardReader. It returns an error when the
+// picture is not a usable image, the request fails or times out, or the
+// answer holds no JSON object (ErrBadAnswer); an unreadable or invalid
+// field is returned empty without an error.
+func (v *Vision) ReadCard(ctx context.Context, data []byte) (flows.CardFields, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, v.opts.Timeout)
+	defer cancel()
+
+	img, err := decodeImage(data, v.opts.MaxPixels)
+	if err != nil {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision: %w", err)
+	}
+	url, err := jpegDataURL(img, v.opts.MaxSide)
+	if err != nil {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision: %w", err)
+	}
+	req := v.request(url)
+	resp, err := v.client.CreateChatCompletion(ctx, req)
+	if err != nil {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %w", v.model, redact(err))
+	}
+	if len(resp.Choices) == 0 {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: no choices: %w", v.model, ErrBadAnswer)
+	}
+	msg := resp.Choices[0].Message
+	if msg.Content == "" && msg.Refusal != "" {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s refused: %w", v.model, ErrBadAnswer)
+	}
+	name, number, ok := parseAnswer(msg.Content)
+	if !ok {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %d-byte answer: %w", v.model, len(msg.Content), ErrBadAnswer)
+	}
+	var fields flows.CardFields
+	fields.Name = cleanName(name)
+	if ns := exactNumbers(idcard.Normalize(number), v.opts.Now()); len(ns) == 1 {
+		fields.Number = ns[0]
+	}
+	v.logger.Debug("cardread: vision read a card",
+		slog.String("model", v.model),
+		slog.Duration("took", time.Since(start)),
+		slog.String("number", idcard.Mask(fields.Number)),
+		slog.Bool("number_rejected", number != "" && fields.Number == ""),
+		slog.Bool("name", fields.Name != ""),
+		slog.Int("prompt_tokens", resp.Usage.PromptTokens),
+		slog.Int("completion_tokens", resp.Usage.CompletionTokens))
+	return fields, nil
+}
+
+// request builds the chat request. Reasoning models (o-series, gpt-5)
+// refuse max_tokens and a temperature; go-openai's own validator says
+// which, and such requests use max_completion_tokens instead.
+func (v *Vision) request(dataURL string) openai.ChatCompletionRequest {
+	req := openai.ChatCompletionRequest{
+		Model: v.model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: visionSystemPrompt},
+			{Role: openai.ChatMessageRoleUser, MultiContent: []openai.ChatMessagePart{
+				{Type: openai.ChatMessagePartTypeText, Text: visionUserPrompt},
+				{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: dataURL, Detail: v.opts.Detail}},
+			}},
+		},
+		MaxTokens:   v.opts.MaxTokens,
+		Temperature: v.opts.Temperature,
+		ResponseFormat: &openai.ChatCompletionResponseFormat{
+			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
+			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
+				Name:        "id_card_front",
+				Description: "Name and ID number read from the front of a Chinese resident identity card",
+				Schema:      visionSchema,
+				Strict:      true,
+			},
+		},
+	}
+	if openai.NewReasoningValidator().Validate(req) != nil {
+		req.MaxCompletionTokens, req.MaxTokens = req.MaxTokens, 0
+		req.Temperature = 0
+	}
+	return req
+}
+
+// jpegDataURL scales img down to maxSide and returns it as a base64 JPEG
+// data URL.
+func jpegDataURL(img image.Image, maxSide int) (string, error) {
+	b := img.Bounds()
+	if long := max(b.Dx(), b.Dy()); long > maxSide {
+		f := float64(maxSide) / float64(long)
+		w := max(1, int(math.Round(float64(b.Dx())*f)))
+		h := max(1, int(math.Round(float64(b.Dy())*f)))
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+		img = dst
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		return "", fmt.Errorf("encode jpeg: %w", err)
+	}
+	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+}
+
+// fence matches a Markdown code fence around the answer.
+var fence = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*(.*?)```")
+
+// parseAnswer finds the JSON object in a model's answer: the whole answer,
+// the inside of a ``` fence, or the first balanced {...} in the text. It
+// accepts a few other key spellings that models use despite the schema.
+func parseAnswer(content string) (name, number string, ok bool) {
+	candidates := []string{strings.TrimSpace(content)}
+	for _, m := range fence.FindAllStringSubmatch(content, -1) {
+		candidates = append(candidates, strings.TrimSpace(m[1]))
+	}
+	if obj := firstObject(content); obj != "" {
+		candidates = append(candidates, obj)
+	}
+	for _, c := range candidates {
+		dec := json.NewDecoder(strings.NewReader(c))
+		dec.UseNumber() // an unquoted 18-digit number must keep its digits
+		var m map[string]any
+		if dec.Decode(&m) != nil || m == nil {
+			continue
+		}
+		name, nameOK := field(m, "name", "姓名", "full_name")
+		number, numberOK := field(m, "id_number", "idNumber", "id", "number", "id_card_number", "公民身份号码")
+		if nameOK || numberOK {
+			return name, number, true
+		}
+	}
+	return "", "", false
+}
+
+// field returns the first of keys present in m as a string.
+func field(m map[string]any, keys ...string) (string, bool) {
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case string:
+			return v, true
+		case json.Number:
+			return v.String(), true
+		case nil:
+			if _, ok := m[k]; ok {
+				return "", true
+			}
+		}
+	}
+	return "", false
+}
+
+// firstObject returns the first balanced {...} of s, minding strings.
+func firstObject(s string) string {
+	start := strings.IndexByte(s, '{')
+	if start < 0 {
+		return ""
+	}
+	depth, inString, escaped := 0, false, false
+	for i := start; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				return s[start : i+1]
+			}
+		}
+	}
+	return ""
+}
+
+// dataURLs matches inline images that a server might echo in an error.
+var dataURLs = regexp.MustCompile(`data:[a-z/+-]+;base64,[A-Za-z0-9+/=]+`)
+
+// redactedError keeps the cause for errors.Is/As but prints a bounded
+// message without inline image data.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact bounds what an API error prints: servers sometimes echo parts of
+// the request, which holds the picture.
+func redact(err error) error {
+	msg := dataURLs.ReplaceAllString(err.Error(), "data:…")
+	if len(msg) > 300 {
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
