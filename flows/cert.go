@@ -317,7 +317,13 @@ func cleanName(n string) string {
 		}
 		return r
 	}, n)
-	return strings.Join(strings.Fields(n), " ")
+	n = strings.Join(strings.Fields(n), " ")
+	if strings.ContainsFunc(n, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		// Chinese names have no spaces; people type them between
+		// characters on some keyboards.
+		n = strings.ReplaceAll(n, " ", "")
+	}
+	return n
 }
 
 // validName returns "" for a plausible name, or the message explaining why
@@ -436,10 +442,26 @@ func handlePhone(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	return Outcome{Say: []Reply{{ID: "cert.phone.thanks", RemoveKeyboard: true}}, Goto: StepCertDistrict}
 }
 
-func showDistrict(*State, *Env) []Reply { return []Reply{Say("cert.district.ask", nil)} }
+// DistrictOnCard is the district when the person says their household
+// registration is the address printed on their ID card. It is what staff
+// and the agency read, so it is written in Chinese.
+const DistrictOnCard = "同身份证住址"
+
+func showDistrict(*State, *Env) []Reply {
+	// Most people's hukou is the address on their card: one press, no
+	// typing.
+	return []Reply{{ID: "cert.district.ask", Buttons: [][]Button{Row(Btn("cert.btn.district_card", "card"))}}}
+}
 
 func handleDistrict(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	ensureCert(s)
+	if in.Kind == KindButton {
+		if in.Action != "card" {
+			return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
+		}
+		s.Cert.District = DistrictOnCard
+		return Outcome{Goto: StepCertChannel}
+	}
 	d := strings.Join(strings.Fields(in.Text), " ")
 	n := utf8.RuneCountInString(d)
 	if n < 2 || n > 40 || strings.ContainsAny(d, "0123456789") && n < 4 {
@@ -584,9 +606,13 @@ func showSubmit(s *State, _ *Env) []Reply {
 	if s.Cert.Channel == ChannelGreen {
 		channel = "cert.channel.name.green"
 	}
+	var district any = s.Cert.District
+	if s.Cert.District == DistrictOnCard {
+		district = Msg{ID: "cert.district.on_card"}
+	}
 	return []Reply{{ID: "cert.summary", Data: map[string]any{
 		"Name": s.Cert.Name, "Number": idcard.Mask(s.Cert.Number), "Phone": maskPhone(s.Cert.Phone),
-		"District": s.Cert.District, "Channel": Msg{ID: channel},
+		"District": district, "Channel": Msg{ID: channel},
 	}, Buttons: [][]Button{
 		Row(Btn("cert.btn.submit", "submit")),
 		Row(Btn("cert.btn.restart", "restart")),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,6 +56,10 @@ type Step struct {
 	// Expects lists the kinds Handle wants besides buttons; the engine
 	// answers every other kind with a hint. Commands never reach a step.
 	Expects []Kind
+	// Actions lists the button actions the step takes ("reason:" takes
+	// every action with that prefix). Without it, the actions of the
+	// buttons Show renders for the current state are the ones taken.
+	Actions []string
 	// NoQuestions keeps typed text from being taken as a question here
 	// (confirmations, where a stray answer would confuse).
 	NoQuestions bool
@@ -271,8 +276,15 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 			r.show()
 			return r.result()
 		}
-		if in.Action == "menu" {
-			r.enter(StepMenu)
+		if e.commonAction(r, in) {
+			return r.result()
+		}
+		if !e.offered(step, r.s, in.Action) {
+			// Button data comes from the client: only what the step shows
+			// may be pressed.
+			r.note(fmt.Sprintf("button %q not offered at %s", in.Action, step.Name))
+			r.say(Say("button.unknown", nil))
+			r.show()
 			return r.result()
 		}
 	default:
@@ -294,7 +306,13 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 			return r.result()
 		}
 		if in.Kind == KindText && questions {
-			r.apply(e.answer(ctx, &r.s, in.Text, &e.env))
+			o := e.answer(ctx, &r.s, in.Text, &e.env)
+			if len(o.Say) > 0 && o.Say[0].ID == "answer.none" {
+				// Not a question we know: most likely an answer typed
+				// where the step wants something else. Say what it needs.
+				o.Say = []Reply{e.unexpected(step, in)}
+			}
+			r.apply(o)
 			return r.result()
 		}
 		if !slices.Contains(step.Expects, in.Kind) {
@@ -305,6 +323,55 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	}
 	r.apply(step.Handle(ctx, &r.s, in, &e.env))
 	return r.result()
+}
+
+// allowed reports whether user may run the command (staff-only ones).
+func (e *Engine) allowed(cmd string, user int64) bool {
+	return !slices.Contains(e.staffOnly, cmd) || e.env.IsStaff != nil && e.env.IsStaff(user)
+}
+
+// commonAction handles the buttons that work at every step: back to the
+// menu, a menu entry (answers to questions offer them), the privacy notice.
+func (e *Engine) commonAction(r *run, in Input) bool {
+	switch {
+	case in.Action == "menu":
+		r.enter(StepMenu)
+		return true
+	case in.Action == "privacy" && r.s.Step != StepMenu:
+		r.say(Say("privacy.info", map[string]any{"Count": e.env.IdleDays}))
+		r.show()
+		return true
+	}
+	for _, m := range e.menu {
+		if m.Action == in.Action {
+			r.enter(m.Step)
+			return true
+		}
+	}
+	return false
+}
+
+// offered reports whether the step shows a button with this action now.
+func (e *Engine) offered(step *Step, s State, action string) bool {
+	if step.Actions != nil {
+		return slices.Contains(step.Actions, action) || slices.ContainsFunc(step.Actions, func(a string) bool {
+			return strings.HasSuffix(a, ":") && strings.HasPrefix(action, a)
+		})
+	}
+	if s.Cert != nil {
+		c := *s.Cert // Show may fill in defaults; keep the real state as it is
+		s.Cert = &c
+	}
+	for _, r := range step.Show(&s, &e.env) {
+		for _, row := range r.Buttons {
+			for _, b := range row {
+				if b.Action == action {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // greet meets a new person (or one whose state expired: for them a fresh
@@ -318,7 +385,7 @@ func (e *Engine) greet(r *run, in Input) {
 	r.enter(StepLanguage)
 	if in.Kind == KindCommand && in.Command != "start" {
 		// Remember a command such as /law to run it once the language is set.
-		if target, ok := e.commands[in.Command]; ok {
+		if target, ok := e.commands[in.Command]; ok && e.allowed(in.Command, in.User) {
 			r.s.Back = target
 		}
 	}
@@ -361,7 +428,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		}
 		r.enter(StepForget)
 	default:
-		if target, ok := e.commands[in.Command]; ok && (!slices.Contains(e.staffOnly, in.Command) || e.env.IsStaff != nil && e.env.IsStaff(in.User)) {
+		if target, ok := e.commands[in.Command]; ok && e.allowed(in.Command, in.User) {
 			r.enter(target)
 			return
 		}

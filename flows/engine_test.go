@@ -13,7 +13,11 @@ import (
 type memFiles map[string][]byte
 
 func (m memFiles) Fetch(_ context.Context, id string, max int64) ([]byte, error) {
-	return m[id], nil
+	if data, ok := m[id]; ok {
+		return data, nil
+	}
+	// Photos in transcripts are named by what they show: "zhang:dark".
+	return []byte(id), nil
 }
 
 // memTranscriber "hears" the bytes of the file as text.
@@ -23,7 +27,15 @@ func (memTranscriber) Transcribe(_ context.Context, audio []byte, _, _ string) (
 	return string(audio), nil
 }
 
-func newEngine(t *testing.T) *flows.Engine {
+// fixture is an engine with in-memory services, for one transcript.
+type fixture struct {
+	engine   *flows.Engine
+	photos   *memPhotos
+	verifier *memVerifier
+	staff    map[int64]bool
+}
+
+func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	cat, err := locales.NewCatalog(locales.Default)
 	if err != nil {
@@ -33,18 +45,31 @@ func newEngine(t *testing.T) *flows.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := flows.New(flows.Env{
+	f := &fixture{photos: newMemPhotos(), verifier: &memVerifier{}, staff: map[int64]bool{}}
+	f.engine, err = flows.New(flows.Env{
 		Languages:   locales.Supported,
 		Answerer:    faq,
 		TopicAction: answer.MenuAction,
 		Files:       memFiles{"v1": []byte("what should I bring to pay my premiums at the window?")},
 		Transcriber: memTranscriber{},
-	}, flows.Guide{})
+		Photos:      f.photos,
+		Records:     f.photos,
+		Images:      memImages{},
+		Cards:       memCards{},
+		Verifier:    f.verifier,
+		Desk:        &memDesk{v: f.verifier, claimed: map[string]int64{}, decided: map[string]bool{}},
+		IsStaff:     func(u int64) bool { return f.staff[u] },
+		StaffIDs:    []int64{7},
+		GreenAge:    80,
+		Random:      func(n int) int { return 4821 % n },
+	}, flows.Certify{}, flows.Guide{}, flows.Staff{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e
+	return f
 }
+
+func newEngine(t *testing.T) *flows.Engine { return newFixture(t).engine }
 
 func TestUnknownStepReturnsToMenu(t *testing.T) {
 	e := newEngine(t)

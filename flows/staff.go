@@ -35,8 +35,8 @@ const (
 // Register adds the staff steps and the /review command.
 func (Staff) Register(e *Engine) error {
 	for _, s := range []*Step{
-		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, Load: loadCase, Show: showCase, Handle: handleCase},
-		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, Show: showReason, Handle: handleReason},
+		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, Actions: []string{"approve", "reject", "skip"}, Load: loadCase, Show: showCase, Handle: handleCase},
+		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, Actions: []string{"reason:", "back"}, Show: showReason, Handle: handleReason},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err

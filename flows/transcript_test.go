@@ -47,17 +47,20 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
+const person = int64(1001)
+
 func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := newEngine(t)
+	fx := newFixture(t)
 	var (
-		state   flows.State
+		states  = map[int64]*flows.State{}
 		hint    string
 		lang    string
 		now     = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		nextID  = int64(1)
 		out     []string // the file as it should be
 		want    []string // expected replies of the current input
 		got     []string
@@ -69,6 +72,46 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			want, got = nil, nil
 		}
 	)
+	stateOf := func(u int64) *flows.State {
+		if states[u] == nil {
+			states[u] = &flows.State{}
+		}
+		return states[u]
+	}
+	// handle applies one input for a user and, like the bot, delivers what
+	// the result tells other people (decisions go through their inbox).
+	var handle func(user int64, in flows.Input)
+	handle = func(user int64, in flows.Input) {
+		in.User, in.ID, in.Now = user, nextID, now
+		nextID++
+		now = now.Add(time.Minute)
+		st := stateOf(user)
+		res := fx.engine.Handle(context.Background(), *st, in)
+		*st = res.State
+		prefix := "<"
+		if user != person {
+			prefix = fmt.Sprintf("<@%d", user)
+		}
+		if res.Forget {
+			got = append(got, prefix+" (forget)")
+		}
+		if res.DeleteInput {
+			got = append(got, prefix+" (input deleted)")
+		}
+		for _, r := range res.Replies {
+			checkRenders(t, cat, r)
+			got = append(got, format(prefix, cat, lang, r)...)
+		}
+		for _, n := range res.Tell {
+			switch {
+			case n.Decision != nil:
+				handle(n.User, flows.Input{Kind: flows.KindDecision, Decision: n.Decision})
+			case n.Reply != nil:
+				checkRenders(t, cat, *n.Reply)
+				got = append(got, format(fmt.Sprintf("<@%d", n.User), cat, lang, *n.Reply)...)
+			}
+		}
+	}
 	sc := bufio.NewScanner(strings.NewReader(string(raw)))
 	for sc.Scan() {
 		line := sc.Text()
@@ -87,6 +130,19 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			hint = locales.Match(strings.TrimSpace(strings.TrimPrefix(line, "hint:")))
 		case strings.HasPrefix(line, "lang:"):
 			lang = strings.TrimSpace(strings.TrimPrefix(line, "lang:"))
+		case strings.HasPrefix(line, "staff:"):
+			var id int64
+			fmt.Sscan(strings.TrimPrefix(line, "staff:"), &id)
+			fx.staff[id] = true
+		case strings.HasPrefix(line, "verifier:"):
+			switch v := strings.TrimSpace(strings.TrimPrefix(line, "verifier:")); v {
+			case "down":
+				fx.verifier.fail = true
+			case "up":
+				fx.verifier.fail = false
+			default:
+				fx.verifier.now = v
+			}
 		case strings.HasPrefix(line, "> wait "):
 			d, err := time.ParseDuration(strings.TrimPrefix(line, "> wait "))
 			if err != nil {
@@ -94,18 +150,15 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			}
 			now = now.Add(d)
 		case strings.HasPrefix(line, ">"):
-			in := parseInput(t, strings.TrimSpace(line[1:]), state)
-			in.LangHint, in.Now = hint, now
-			now = now.Add(time.Minute)
-			res := engine.Handle(context.Background(), state, in)
-			state = res.State
-			if res.Forget {
-				got = append(got, "< (forget)")
+			user, rest := person, strings.TrimSpace(line[1:])
+			if strings.HasPrefix(rest, "@") {
+				who, r, _ := strings.Cut(rest[1:], " ")
+				fmt.Sscan(who, &user)
+				rest = r
 			}
-			for _, r := range res.Replies {
-				checkRenders(t, cat, r)
-				got = append(got, format(cat, lang, state.Language(locales.Default), r)...)
-			}
+			in := parseInput(t, rest, *stateOf(user))
+			in.LangHint = hint
+			handle(user, in)
 		}
 	}
 	flushed()
@@ -128,11 +181,40 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 	case verb == "stale":
 		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 1}
 	case verb == "contact":
-		phone, own, _ := strings.Cut(arg, " ")
-		return flows.Input{Kind: flows.KindContact, Contact: &flows.Contact{Phone: phone, Own: own == "own"}}
+		// "> contact +86 138 1234 5678 own" (or "other")
+		fields := strings.Fields(arg)
+		own := len(fields) > 0 && fields[len(fields)-1] == "own"
+		if n := len(fields); n > 0 && (fields[n-1] == "own" || fields[n-1] == "other") {
+			fields = fields[:n-1]
+		}
+		return flows.Input{Kind: flows.KindContact, Contact: &flows.Contact{Phone: strings.Join(fields, " "), Own: own}}
 	case verb == "photo" || verb == "document" || verb == "voice" || verb == "video_note":
+		// "> photo zhang:ok", "> photo zhang:ok group=g1",
+		// "> document card.pdf application/pdf 2048"
 		k, _ := flows.ParseKind(verb)
-		return flows.Input{Kind: k, File: &flows.File{ID: arg}}
+		fields := strings.Fields(arg)
+		f := &flows.File{MIME: "image/jpeg"}
+		if len(fields) > 0 {
+			f.ID = fields[0]
+		}
+		for i, fl := range fields[1:] {
+			switch {
+			case strings.HasPrefix(fl, "group="):
+				f.Group = strings.TrimPrefix(fl, "group=")
+			case i == 0 && k == flows.KindDocument:
+				f.MIME = fl
+			default:
+				fmt.Sscan(fl, &f.Size)
+			}
+		}
+		return flows.Input{Kind: k, File: f}
+	case verb == "decision":
+		outcome, reason, _ := strings.Cut(arg, " ")
+		caseID := ""
+		if st.Cert != nil {
+			caseID = st.Cert.CaseID
+		}
+		return flows.Input{Kind: flows.KindDecision, Decision: &flows.Decision{CaseID: caseID, Outcome: outcome, Reason: reason, By: "staff"}}
 	}
 	k, ok := flows.ParseKind(verb)
 	if !ok {
@@ -143,16 +225,19 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 
 // format writes a reply as transcript lines: its message ID and data, then
 // its buttons; with a language, the rendered text too.
-func format(cat *locales.Catalog, lang, stateLang string, r flows.Reply) []string {
-	head := "< " + r.ID
+func format(prefix string, cat *locales.Catalog, lang string, r flows.Reply) []string {
+	head := prefix + " " + r.ID
 	if r.ID == "" {
-		head = "< (text) " + r.Text
+		head = prefix + " (text) " + r.Text
 	}
 	if len(r.Data) > 0 {
 		var kv []string
 		for k, v := range r.Data {
-			if m, ok := v.(flows.Msg); ok {
+			switch m := v.(type) {
+			case flows.Msg:
 				v = "@" + m.ID
+			case flows.Date:
+				v = time.Time(m).Format("2006-01-02")
 			}
 			kv = append(kv, fmt.Sprintf("%s=%v", k, v))
 		}
@@ -183,6 +268,12 @@ func format(cat *locales.Catalog, lang, stateLang string, r flows.Reply) []strin
 	}
 	if r.AskContact != "" {
 		lines = append(lines, "  [contact: "+r.AskContact+"]")
+	}
+	if r.RemoveKeyboard {
+		lines = append(lines, "  [remove keyboard]")
+	}
+	if len(r.Photo) > 0 {
+		lines = append(lines, "  [photo "+string(r.Photo)+"]")
 	}
 	return lines
 }

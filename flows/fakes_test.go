@@ -1,0 +1,188 @@
+package flows_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"pensionbot/flows"
+)
+
+// In-memory implementations that really work, used by the transcripts in
+// place of Redis, the image checks, OCR and the verifiers.
+
+type memPhotos struct {
+	mu     sync.Mutex
+	photos map[string][]byte
+	recs   map[int64]flows.Record
+}
+
+func newMemPhotos() *memPhotos {
+	return &memPhotos{photos: map[string][]byte{}, recs: map[int64]flows.Record{}}
+}
+
+func (m *memPhotos) PutPhoto(_ context.Context, user int64, kind string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.photos[fmt.Sprint(user, kind)] = data
+	return nil
+}
+
+func (m *memPhotos) Photo(_ context.Context, user int64, kind string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.photos[fmt.Sprint(user, kind)], nil
+}
+
+func (m *memPhotos) DeletePhotos(_ context.Context, user int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.photos {
+		if strings.HasPrefix(k, fmt.Sprint(user)) {
+			delete(m.photos, k)
+		}
+	}
+	return nil
+}
+
+func (m *memPhotos) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.photos)
+}
+
+func (m *memPhotos) SaveRecord(_ context.Context, user int64, r flows.Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recs[user] = r
+	return nil
+}
+
+func (m *memPhotos) Record(_ context.Context, user int64) (*flows.Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.recs[user]; ok {
+		return &r, nil
+	}
+	return nil, nil
+}
+
+// memImages reads the problem from the photo's bytes: "kind:problem".
+type memImages struct{}
+
+func problemOf(data []byte) flows.PhotoProblem {
+	_, p, _ := strings.Cut(string(data), ":")
+	if p == "ok" || p == "" {
+		return flows.PhotoOK
+	}
+	return flows.PhotoProblem(p)
+}
+
+func (memImages) CheckCard(_ context.Context, data []byte) (flows.PhotoProblem, error) {
+	if string(data) == "broken" {
+		return "", errors.New("decoder crashed")
+	}
+	return problemOf(data), nil
+}
+
+func (memImages) CheckFace(_ context.Context, data []byte) (flows.PhotoProblem, error) {
+	return problemOf(data), nil
+}
+
+// memCards "reads" sample cards by their photo's name.
+type memCards struct{}
+
+func (memCards) ReadCard(_ context.Context, data []byte) (flows.CardFields, error) {
+	switch strings.SplitN(string(data), ":", 2)[0] {
+	case "zhang":
+		return flows.CardFields{Name: "张秀兰", Number: "11010519491231002X"}, nil
+	case "li": // born 1920: green channel by age
+		return flows.CardFields{Name: "李建国", Number: "53010219200508011X"}, nil
+	case "misread": // a wrong check character must not pass
+		return flows.CardFields{Name: "王伟", Number: "110105194912310021"}, nil
+	case "nameonly":
+		return flows.CardFields{Name: "陈静"}, nil
+	}
+	return flows.CardFields{}, errors.New("nothing readable")
+}
+
+// memVerifier queues every case (like the staff review) and keeps them.
+type memVerifier struct {
+	mu    sync.Mutex
+	cases []flows.Submission
+	now   string // "approved" decides at once, "" leaves it pending
+	fail  bool
+}
+
+func (v *memVerifier) Submit(_ context.Context, s flows.Submission) (flows.Decision, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.fail {
+		return flows.Decision{}, errors.New("verifier down")
+	}
+	v.cases = append(v.cases, s)
+	if v.now != "" {
+		return flows.Decision{CaseID: s.CaseID, Outcome: v.now, By: "vision", DecidedAt: s.Submitted}, nil
+	}
+	return flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: "staff"}, nil
+}
+
+func (v *memVerifier) Withdraw(_ context.Context, caseID string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i, c := range v.cases {
+		if c.CaseID == caseID {
+			v.cases = append(v.cases[:i], v.cases[i+1:]...)
+		}
+	}
+	return nil
+}
+
+// memDesk serves the verifier's cases to staff, one claim at a time.
+type memDesk struct {
+	v       *memVerifier
+	claimed map[string]int64
+	decided map[string]bool
+}
+
+func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, error) {
+	d.v.mu.Lock()
+	defer d.v.mu.Unlock()
+	for _, c := range d.v.cases {
+		if d.decided[c.CaseID] {
+			continue
+		}
+		if who, ok := d.claimed[c.CaseID]; !ok || who == staff {
+			d.claimed[c.CaseID] = staff
+			return &flows.ReviewCase{Submission: c}, nil
+		}
+	}
+	return nil, nil
+}
+
+func (d *memDesk) Decide(_ context.Context, caseID string, staff int64, outcome, reason string) (flows.Decision, int64, error) {
+	d.v.mu.Lock()
+	defer d.v.mu.Unlock()
+	if d.decided[caseID] {
+		return flows.Decision{}, 0, errors.New("decided")
+	}
+	if d.claimed[caseID] != staff {
+		return flows.Decision{}, 0, errors.New("not the claimant")
+	}
+	d.decided[caseID] = true
+	for _, c := range d.v.cases {
+		if c.CaseID == caseID {
+			return flows.Decision{CaseID: caseID, Outcome: outcome, Reason: reason, By: "staff"}, c.User, nil
+		}
+	}
+	return flows.Decision{}, 0, errors.New("no case")
+}
+
+func (d *memDesk) Release(_ context.Context, caseID string, staff int64) error {
+	d.v.mu.Lock()
+	defer d.v.mu.Unlock()
+	delete(d.claimed, caseID)
+	return nil
+}
