@@ -30,6 +30,7 @@ type Store interface {
 	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state []byte) (bool, error)
 	Release(ctx context.Context, l *store.Lease) (bool, error)
 	Renew(ctx context.Context, l *store.Lease) error
+	Load(ctx context.Context, user int64) ([]byte, error)
 	Ping(ctx context.Context) error
 }
 

@@ -236,8 +236,8 @@ func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) {
 }
 
 // tell reaches other people: decisions go into their inbox, to be applied
-// in order with what they are doing; messages are sent in the default
-// language (staff).
+// in order with what they are doing; messages are sent in the
+// recipient's language (staff).
 func (b *Bot) tell(ctx context.Context, notices []flows.Notice) {
 	for _, n := range notices {
 		switch {
@@ -249,7 +249,15 @@ func (b *Bot) tell(ctx context.Context, notices []flows.Notice) {
 				b.metrics.errors.WithLabelValues("decision").Inc()
 			}
 		case n.Reply != nil:
-			b.deliver(ctx, n.User, b.catalog.Default(), 0, []flows.Reply{*n.Reply})
+			// In the recipient's language, read from their state.
+			lang := b.catalog.Default()
+			if raw, err := b.store.Load(ctx, n.User); err == nil && raw != nil {
+				var st flows.State
+				if json.Unmarshal(raw, &st) == nil {
+					lang = st.Language(lang)
+				}
+			}
+			b.deliver(ctx, n.User, lang, 0, []flows.Reply{*n.Reply})
 		}
 	}
 }

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"pensionbot/internal/telegramtest"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cards", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// pigoSample is the portrait shipped in pigo's module (MIT), read from the
+// module cache rather than downloaded.
+func pigoSample(t *testing.T) []byte {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/esimov/pigo").Output()
+	if err != nil {
+		t.Fatalf("find pigo: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "testdata", "sample.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func waitFor(t *testing.T, h *harness, chat int64, substr string) telegramtest.Message {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	seen := 0
+	for time.Now().Before(deadline) {
+		ms := h.tg.Messages(chat)
+		for _, m := range ms[seen:] {
+			if strings.Contains(m.Text, substr) {
+				return m
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var texts []string
+	for _, m := range h.tg.Messages(chat) {
+		texts = append(texts, m.Text)
+	}
+	t.Fatalf("no message with %q in chat %d; have:\n%s", substr, chat, strings.Join(texts, "\n---\n"))
+	return telegramtest.Message{}
+}
+
+// The whole certification on the green channel through the real program:
+// a synthetic ID card read by tesseract, a real portrait checked by the
+// face detector, the case reviewed by staff in Telegram, and the result
+// delivered to the person. The person types nothing.
+func TestCertificationEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("tesseract"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tesseract not installed (make test installs it)")
+	}
+	const staffID = 9001
+	h := newHarness(t, 13, map[string]string{"OCR": "tesseract", "STAFF_IDS": "9001"})
+	h.start()
+	u := telegramtest.User{ID: 4001, FirstName: "建国", LanguageCode: "zh-CN"}
+	staff := telegramtest.User{ID: staffID, LanguageCode: "en"}
+	h.tg.SendText(staff, "/start")
+	press(h, staff, waitFor(t, h, staffID, "language"), "English")
+	waitFor(t, h, staffID, "What would you like")
+
+	h.tg.SendText(u, "/start")
+	press(h, u, waitFor(t, h, u.ID, "请选择语言"), "简体中文")
+	press(h, u, waitFor(t, h, u.ID, "您想办什么"), "马上认证")
+	press(h, u, waitFor(t, h, u.ID, "您同意吗"), "同意")
+	waitFor(t, h, u.ID, "身份证正面的照片")
+
+	// Wrong things first: a PDF, then the card photo itself.
+	h.tg.SendDocument(u, fixture(t, "not_a_card.pdf"), "card.pdf", "application/pdf")
+	waitFor(t, h, u.ID, "不是图片")
+	card := fixture(t, "li_jianguo_photo.jpg")
+	cardMsg := h.tg.SendPhoto(u, card, "")
+	confirm := waitFor(t, h, u.ID, "我从身份证上读到")
+	if !strings.Contains(confirm.Text, "53010219200508011X") {
+		t.Fatalf("tesseract did not read the number: %q", confirm.Text)
+	}
+	press(h, u, confirm, "对")
+	waitFor(t, h, u.ID, "手机号")
+	h.tg.SendContact(u, "+8613812345678", u.ID)
+	press(h, u, waitFor(t, h, u.ID, "户口在哪个区县"), "和身份证地址一样")
+	press(h, u, waitFor(t, h, u.ID, "绿色通道"), "走绿色通道")
+	press(h, u, waitFor(t, h, u.ID, "脸部照片"), "同意")
+	waitFor(t, h, u.ID, "正面照")
+	h.tg.SendPhoto(u, card, "") // no face in a card photo on a table
+	waitFor(t, h, u.ID, "看不到脸")
+	h.tg.SendPhoto(u, pigoSample(t), "")
+	summary := waitFor(t, h, u.ID, "发送前请核对")
+	if !strings.Contains(summary.Text, "530102********011X") || strings.Contains(summary.Text, "53010219200508011X") {
+		t.Fatalf("summary must show the number masked: %q", summary.Text)
+	}
+	press(h, u, summary, "发送")
+	waitFor(t, h, u.ID, "已发送")
+	if deleted := h.tg.DeletedUserMessages(u.ID); len(deleted) < 2 {
+		t.Fatalf("photo messages not deleted from the chat: %v (card was %d)", deleted, cardMsg)
+	}
+
+	// Staff hear of it, take it, see the photos, approve.
+	waitFor(t, h, staffID, "new case is waiting")
+	h.tg.SendText(staff, "/review")
+	caseMsg := waitFor(t, h, staffID, "Case for review")
+	if !strings.Contains(caseMsg.Text, "53010219200508011X") {
+		t.Fatalf("staff need the full number: %q", caseMsg.Text)
+	}
+	photos := 0
+	for _, m := range h.tg.Messages(staffID) {
+		if len(m.Photo) > 0 {
+			photos++
+		}
+	}
+	if photos != 2 {
+		t.Fatalf("staff got %d photos, want card and face", photos)
+	}
+	press(h, staff, caseMsg, "Approve")
+	waitFor(t, h, staffID, "Approved")
+	result := waitFor(t, h, u.ID, "认证成功")
+	if !strings.Contains(result.Text, "有效期到") {
+		t.Fatalf("result without validity: %q", result.Text)
+	}
+
+	// Afterwards only the record is left: no photos, no readable data.
+	rdb := redisClient(t, 13)
+	keys, _ := rdb.Keys(context.Background(), "*").Result()
+	for _, k := range keys {
+		if strings.Contains(k, ":photo:") {
+			t.Errorf("photo kept after the decision: %s", k)
+		}
+		dump, _ := rdb.Dump(context.Background(), k).Bytes()
+		for _, secret := range []string{"53010219200508011X", "李建国", "13812345678"} {
+			if bytes.Contains(dump, []byte(secret)) {
+				t.Errorf("%s holds %q in plain text", k, secret)
+			}
+		}
+	}
+	h.tg.SendText(u, "/status")
+	waitFor(t, h, u.ID, "您已认证")
+}
