@@ -1,25 +1,20 @@
 package cardread
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"log/slog"
-	"math"
 	"regexp"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
-	"golang.org/x/image/draw"
 
 	"pensionbot/flows"
 	"pensionbot/idcard"
+	"pensionbot/photo"
 )
 
 var _ flows.CardReader = (*Vision)(nil)
@@ -137,7 +132,7 @@ func (v *Vision) ReadCard(ctx context.Context, data []byte) (flows.CardFields, e
 	if err != nil {
 		return flows.CardFields{}, fmt.Errorf("cardread: vision: %w", err)
 	}
-	url, err := jpegDataURL(img, v.opts.MaxSide)
+	url, err := photo.DataURL(img, v.opts.MaxSide)
 	if err != nil {
 		return flows.CardFields{}, fmt.Errorf("cardread: vision: %w", err)
 	}
@@ -203,25 +198,6 @@ func (v *Vision) request(dataURL string) openai.ChatCompletionRequest {
 		req.Temperature = 0
 	}
 	return req
-}
-
-// jpegDataURL scales img down to maxSide and returns it as a base64 JPEG
-// data URL.
-func jpegDataURL(img image.Image, maxSide int) (string, error) {
-	b := img.Bounds()
-	if long := max(b.Dx(), b.Dy()); long > maxSide {
-		f := float64(maxSide) / float64(long)
-		w := max(1, int(math.Round(float64(b.Dx())*f)))
-		h := max(1, int(math.Round(float64(b.Dy())*f)))
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img = dst
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		return "", fmt.Errorf("encode jpeg: %w", err)
-	}
-	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // fence matches a Markdown code fence around the answer.

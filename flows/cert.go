@@ -211,23 +211,35 @@ func intake(ctx context.Context, in Input, env *Env, face bool) ([]byte, []Reply
 	return data, nil, ""
 }
 
-func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
+// takePhoto is what every photo step does first: buttons it offers, then
+// intake and checks, then storing the photo. It returns the photo, or the
+// outcome to answer with instead.
+func takePhoto(ctx context.Context, s *State, in Input, env *Env, kind string) ([]byte, *Outcome) {
 	if o, ok := common(s, in); ok {
-		return o
+		return nil, &o
 	}
 	if in.Kind == KindButton {
-		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
+		return nil, &Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 	}
 	ensureCert(s)
-	data, replies, note := intake(ctx, in, env, false)
+	data, replies, note := intake(ctx, in, env, kind != PhotoCard)
 	if data == nil {
-		return Outcome{Say: replies, Note: note}
+		return nil, &Outcome{Say: replies, Note: note}
 	}
-	if err := env.Photos.PutPhoto(ctx, in.User, PhotoCard, data); err != nil {
-		return Outcome{Say: []Reply{Say("error.photo_failed", nil)}, Note: "store card photo: " + err.Error()}
+	if err := env.Photos.PutPhoto(ctx, in.User, kind, data); err != nil {
+		return nil, &Outcome{Say: []Reply{Say("error.photo_failed", nil)}, Note: "store " + kind + " photo: " + err.Error()}
+	}
+	// Later photos of the same album are not used (see Engine.Handle).
+	s.Group, s.GroupNoted = in.File.Group, false
+	return data, nil
+}
+
+func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
+	data, stop := takePhoto(ctx, s, in, env, PhotoCard)
+	if stop != nil {
+		return *stop
 	}
 	s.Cert.HaveCard = true
-	s.Group, s.GroupNoted = in.File.Group, false
 	var say []Reply
 	if in.File.Group != "" {
 		say = append(say, Say("photo.group_first", nil))
@@ -549,22 +561,10 @@ func showFace(*State, *Env) []Reply {
 }
 
 func handleFace(ctx context.Context, s *State, in Input, env *Env) Outcome {
-	if o, ok := common(s, in); ok {
-		return o
-	}
-	if in.Kind == KindButton {
-		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
-	}
-	ensureCert(s)
-	data, replies, note := intake(ctx, in, env, true)
-	if data == nil {
-		return Outcome{Say: replies, Note: note}
-	}
-	if err := env.Photos.PutPhoto(ctx, in.User, PhotoFace, data); err != nil {
-		return Outcome{Say: []Reply{Say("error.photo_failed", nil)}, Note: "store face photo: " + err.Error()}
+	if _, o := takePhoto(ctx, s, in, env, PhotoFace); o != nil {
+		return *o
 	}
 	s.Cert.HaveFace = true
-	s.Group, s.GroupNoted = in.File.Group, false
 	o := Outcome{Say: []Reply{Say("cert.face.thanks", nil)}, DeleteInput: true}
 	if s.Cert.Channel == ChannelGeneral {
 		s.Cert.Code = fmt.Sprintf("%04d", 1000+env.Random(9000))
@@ -581,22 +581,10 @@ func showLiveness(s *State, _ *Env) []Reply {
 }
 
 func handleLiveness(ctx context.Context, s *State, in Input, env *Env) Outcome {
-	if o, ok := common(s, in); ok {
-		return o
-	}
-	if in.Kind == KindButton {
-		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
-	}
-	ensureCert(s)
-	data, replies, note := intake(ctx, in, env, true)
-	if data == nil {
-		return Outcome{Say: replies, Note: note}
-	}
-	if err := env.Photos.PutPhoto(ctx, in.User, PhotoLiveness, data); err != nil {
-		return Outcome{Say: []Reply{Say("error.photo_failed", nil)}, Note: "store liveness photo: " + err.Error()}
+	if _, o := takePhoto(ctx, s, in, env, PhotoLiveness); o != nil {
+		return *o
 	}
 	s.Cert.HaveLive = true
-	s.Group, s.GroupNoted = in.File.Group, false
 	return Outcome{Say: []Reply{Say("cert.face.thanks", nil)}, DeleteInput: true, Goto: StepCertSubmit}
 }
 

@@ -19,14 +19,10 @@
 package vision
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"log/slog"
 	"math"
 	"regexp"
@@ -35,7 +31,6 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
-	"golang.org/x/image/draw"
 
 	"pensionbot/flows"
 	"pensionbot/photo"
@@ -302,20 +297,7 @@ func (v *Verifier) dataURL(data []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b := img.Bounds()
-	if long := max(b.Dx(), b.Dy()); long > v.opts.MaxSide {
-		f := float64(v.opts.MaxSide) / float64(long)
-		w := max(1, int(math.Round(float64(b.Dx())*f)))
-		h := max(1, int(math.Round(float64(b.Dy())*f)))
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img = dst
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
-		return "", fmt.Errorf("encode jpeg: %w", err)
-	}
-	return "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+	return photo.DataURL(img, v.opts.MaxSide)
 }
 
 // fence matches an answer wrapped in a Markdown code fence.
