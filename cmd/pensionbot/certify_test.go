@@ -149,4 +149,10 @@ func TestCertificationEndToEnd(t *testing.T) {
 	}
 	h.tg.SendText(u, "/status")
 	waitFor(t, h, u.ID, "您已认证")
+	logs := h.logs.String()
+	for _, secret := range []string{"53010219200508011X", "李建国", "13812345678", h.tg.Token} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
 }
