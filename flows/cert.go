@@ -39,7 +39,8 @@ type Cert struct {
 	HaveCard  bool      `json:"have_card,omitempty"`
 	HaveFace  bool      `json:"have_face,omitempty"`
 	HaveLive  bool      `json:"have_live,omitempty"`
-	CaseID    string    `json:"case,omitempty"` // set once submitted
+	CaseID    string    `json:"case,omitempty"`   // set once submitted
+	Masked    string    `json:"masked,omitempty"` // the number, masked, kept after submitting
 	Submitted time.Time `json:"submitted,omitzero"`
 }
 
@@ -662,8 +663,11 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if err != nil {
 		return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Note: "submit: " + err.Error()}
 	}
-	c.CaseID, c.Submitted = sub.CaseID, in.Now
+	c.CaseID, c.Submitted, c.Masked = sub.CaseID, in.Now, idcard.Mask(c.Number)
 	if d.Outcome == OutcomePending {
+		// The verifier has the case now: the state keeps no more personal
+		// data than the record will.
+		c.Name, c.Number, c.Phone, c.District = "", "", "", ""
 		o := Outcome{Say: []Reply{Say("cert.submitted", nil)}, Goto: StepMenu}
 		if d.By == "staff" {
 			// Staff hear of the new case; the case itself comes with /review.
@@ -702,7 +706,11 @@ func applyDecision(ctx context.Context, s *State, user int64, d Decision, env *E
 	}
 	switch d.Outcome {
 	case OutcomeApproved:
-		rec := Record{CertifiedOn: when, ValidUntil: when.Add(Validity), Channel: c.Channel, By: d.By, MaskedNumber: idcard.Mask(c.Number)}
+		masked := c.Masked
+		if masked == "" {
+			masked = idcard.Mask(c.Number)
+		}
+		rec := Record{CertifiedOn: when, ValidUntil: when.Add(Validity), Channel: c.Channel, By: d.By, MaskedNumber: masked}
 		o := Outcome{Goto: StepCertResult}
 		if err := env.Records.SaveRecord(ctx, user, rec); err != nil {
 			o.Note = "save record: " + err.Error()
