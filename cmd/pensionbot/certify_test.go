@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"pensionbot/flows"
+	"pensionbot/internal/agencytest"
 	"pensionbot/internal/telegramtest"
 )
 
@@ -77,37 +79,9 @@ func TestCertificationEndToEnd(t *testing.T) {
 
 	h.tg.SendText(u, "/start")
 	press(h, u, waitFor(t, h, u.ID, "请选择语言"), "简体中文")
-	press(h, u, waitFor(t, h, u.ID, "您想办什么"), "马上认证")
-	press(h, u, waitFor(t, h, u.ID, "您同意吗"), "同意")
-	waitFor(t, h, u.ID, "身份证正面的照片")
-
-	// Wrong things first: a PDF, then the card photo itself.
-	h.tg.SendDocument(u, fixture(t, "not_a_card.pdf"), "card.pdf", "application/pdf")
-	waitFor(t, h, u.ID, "不是图片")
-	card := fixture(t, "li_jianguo_photo.jpg")
-	cardMsg := h.tg.SendPhoto(u, card, "")
-	confirm := waitFor(t, h, u.ID, "我从身份证上读到")
-	if !strings.Contains(confirm.Text, "53010219200508011X") {
-		t.Fatalf("tesseract did not read the number: %q", confirm.Text)
-	}
-	press(h, u, confirm, "对")
-	waitFor(t, h, u.ID, "手机号")
-	h.tg.SendContact(u, "+8613812345678", u.ID)
-	press(h, u, waitFor(t, h, u.ID, "户口在哪个区县"), "和身份证地址一样")
-	press(h, u, waitFor(t, h, u.ID, "绿色通道"), "走绿色通道")
-	press(h, u, waitFor(t, h, u.ID, "脸部照片"), "同意")
-	waitFor(t, h, u.ID, "正面照")
-	h.tg.SendPhoto(u, card, "") // no face in a card photo on a table
-	waitFor(t, h, u.ID, "看不到脸")
-	h.tg.SendPhoto(u, pigoSample(t), "")
-	summary := waitFor(t, h, u.ID, "发送前请核对")
-	if !strings.Contains(summary.Text, "530102********011X") || strings.Contains(summary.Text, "53010219200508011X") {
-		t.Fatalf("summary must show the number masked: %q", summary.Text)
-	}
-	press(h, u, summary, "发送")
-	waitFor(t, h, u.ID, "已发送")
+	certifyGreen(t, h, u)
 	if deleted := h.tg.DeletedUserMessages(u.ID); len(deleted) < 2 {
-		t.Fatalf("photo messages not deleted from the chat: %v (card was %d)", deleted, cardMsg)
+		t.Fatalf("photo messages not deleted from the chat: %v", deleted)
 	}
 
 	// Staff hear of it, take it, see the photos, approve.
@@ -154,5 +128,88 @@ func TestCertificationEndToEnd(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q", secret)
 		}
+	}
+}
+
+// certifyGreen goes from the menu (in Simplified Chinese) to a submitted
+// green-channel case, with a wrong file and a photo without a face on the
+// way.
+func certifyGreen(t *testing.T, h *harness, u telegramtest.User) {
+	t.Helper()
+	press(h, u, waitFor(t, h, u.ID, "您想办什么"), "马上认证")
+	press(h, u, waitFor(t, h, u.ID, "您同意吗"), "同意")
+	waitFor(t, h, u.ID, "身份证正面的照片")
+
+	// Wrong things first: a PDF, then the card photo itself.
+	h.tg.SendDocument(u, fixture(t, "not_a_card.pdf"), "card.pdf", "application/pdf")
+	waitFor(t, h, u.ID, "不是图片")
+	card := fixture(t, "li_jianguo_photo.jpg")
+	h.tg.SendPhoto(u, card, "")
+	confirm := waitFor(t, h, u.ID, "我从身份证上读到")
+	if !strings.Contains(confirm.Text, "53010219200508011X") {
+		t.Fatalf("tesseract did not read the number: %q", confirm.Text)
+	}
+	press(h, u, confirm, "对")
+	waitFor(t, h, u.ID, "手机号")
+	h.tg.SendContact(u, "+8613812345678", u.ID)
+	press(h, u, waitFor(t, h, u.ID, "户口在哪个区县"), "和身份证地址一样")
+	press(h, u, waitFor(t, h, u.ID, "绿色通道"), "走绿色通道")
+	press(h, u, waitFor(t, h, u.ID, "脸部照片"), "同意")
+	waitFor(t, h, u.ID, "正面照")
+	h.tg.SendPhoto(u, card, "") // no face in a card photo on a table
+	waitFor(t, h, u.ID, "看不到脸")
+	h.tg.SendPhoto(u, pigoSample(t), "")
+	summary := waitFor(t, h, u.ID, "发送前请核对")
+	if !strings.Contains(summary.Text, "530102********011X") || strings.Contains(summary.Text, "53010219200508011X") {
+		t.Fatalf("summary must show the number masked: %q", summary.Text)
+	}
+	press(h, u, summary, "发送")
+	waitFor(t, h, u.ID, "已发送")
+
+}
+
+// With VERIFIER=agency the case goes to the agency's service, which answers
+// "pending"; its decision, polled later, reaches the person.
+func TestAgencyDecisionArrivesLater(t *testing.T) {
+	if _, err := exec.LookPath("tesseract"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tesseract not installed (make test installs it)")
+	}
+	ag := agencytest.New(t)
+	ag.SetPolicy(agencytest.Pend())
+	h := newHarness(t, 14, map[string]string{"OCR": "tesseract", "VERIFIER": "agency", "AGENCY_URL": ag.URL, "AGENCY_TOKEN": ag.Token})
+	app, _ := h.start()
+	u := telegramtest.User{ID: 4002, LanguageCode: "zh-CN"}
+	h.tg.SendText(u, "/start")
+	press(h, u, waitFor(t, h, u.ID, "请选择语言"), "简体中文")
+	certifyGreen(t, h, u)
+	tickets := ag.Tickets()
+	if len(tickets) != 1 {
+		t.Fatalf("agency tickets: %v", tickets)
+	}
+	if err := ag.Decide(tickets[0], agencytest.StatusRejected, "face_mismatch"); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d flows.Decision) error {
+		return app.bot.Inject(ctx, user, d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	msg := waitFor(t, h, u.ID, "没有通过")
+	if !strings.Contains(msg.Text, "派出所") {
+		t.Fatalf("rejection without advice: %q", msg.Text)
+	}
+	// Polling again delivers nothing twice.
+	app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d flows.Decision) error {
+		return app.bot.Inject(ctx, user, d)
+	})
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, m := range h.tg.Messages(u.ID) {
+		if strings.Contains(m.Text, "没有通过") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("decision shown %d times", n)
 	}
 }
