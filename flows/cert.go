@@ -80,6 +80,9 @@ func (Certify) Register(e *Engine) error {
 	if e.env.Random == nil {
 		e.env.Random = rand.IntN
 	}
+	if e.env.PhotoTTL <= 0 {
+		e.env.PhotoTTL = 7 * 24 * time.Hour
+	}
 	photoKinds := []Kind{KindPhoto, KindDocument}
 	for _, s := range []*Step{
 		{Name: StepCertConsent, Title: "step.cert.consent", NoQuestions: true, Show: showConsent, Handle: handleConsent},
@@ -145,8 +148,9 @@ func common(s *State, in Input) (Outcome, bool) {
 	return Outcome{}, false
 }
 
-func showConsent(s *State, _ *Env) []Reply {
-	return []Reply{{ID: "cert.consent.id", Data: map[string]any{"Days": 7}, Buttons: [][]Button{
+func showConsent(s *State, env *Env) []Reply {
+	days := max(1, int(env.PhotoTTL.Hours()/24))
+	return []Reply{{ID: "cert.consent.id", Data: map[string]any{"Days": days}, Buttons: [][]Button{
 		Row(Btn("cert.btn.agree", "agree")),
 		Row(Btn("cert.btn.decline", "decline")),
 		altRow(),
@@ -778,6 +782,10 @@ func showStatus(s *State, env *Env) []Reply {
 	menu := Row(Btn("btn.menu", "menu"))
 	now := s.Seen
 	switch {
+	case s.Cert != nil && s.Cert.CaseID != "" && now.Sub(s.Cert.Submitted) > env.PhotoTTL:
+		// The case and its photos were deleted undecided (nobody reviewed
+		// it in time): say so, and offer to send it again.
+		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": Date(s.Cert.Submitted)}, Buttons: [][]Button{certify, menu}}}
 	case s.Cert != nil && s.Cert.CaseID != "":
 		return []Reply{{ID: "status.pending", Data: map[string]any{"Date": Date(s.Cert.Submitted)}, Buttons: [][]Button{menu}}}
 	case s.Record != nil && now.Before(s.Record.ValidUntil):

@@ -31,6 +31,8 @@ type Env struct {
 	Records RecordStore
 	// GreenAge is the age from which the green channel is offered.
 	GreenAge int
+	// PhotoTTL is how long photos and undecided cases are kept.
+	PhotoTTL time.Duration
 	// Desk is the staff review queue; IsStaff says who may use it.
 	Desk     ReviewDesk
 	IsStaff  func(user int64) bool

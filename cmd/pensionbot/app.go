@@ -89,7 +89,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	env.Photos, env.Records, env.Images = photos, photos, checker
-	env.Desk, env.StaffIDs, env.GreenAge = desk{queue}, cfg.StaffIDs, cfg.GreenAge
+	env.Desk, env.StaffIDs, env.GreenAge, env.PhotoTTL = desk{queue}, cfg.StaffIDs, cfg.GreenAge, cfg.PhotoTTL
 	staff := map[int64]bool{}
 	for _, id := range cfg.StaffIDs {
 		staff[id] = true
