@@ -148,7 +148,18 @@ func common(s *State, in Input) (Outcome, bool) {
 	return Outcome{}, false
 }
 
+// pending reports whether the person has a case waiting for a decision
+// that has not lapsed.
+func pending(s *State, env *Env) bool {
+	return s.Cert != nil && s.Cert.CaseID != "" && s.Seen.Sub(s.Cert.Submitted) <= env.PhotoTTL
+}
+
 func showConsent(s *State, env *Env) []Reply {
+	if pending(s, env) {
+		// One case at a time: a second would only wait behind the first.
+		return []Reply{{ID: "cert.already_pending", Data: map[string]any{"Date": Date(s.Cert.Submitted)},
+			Buttons: [][]Button{Row(Btn("btn.menu", "menu"))}}}
+	}
 	days := max(1, int(env.PhotoTTL.Hours()/24))
 	return []Reply{{ID: "cert.consent.id", Data: map[string]any{"Days": days}, Buttons: [][]Button{
 		Row(Btn("cert.btn.agree", "agree")),
@@ -456,7 +467,7 @@ func handlePhone(_ context.Context, s *State, in Input, _ *Env) Outcome {
 		return Outcome{Say: []Reply{Say("cert.phone.invalid", nil)}}
 	}
 	s.Cert.Phone = p
-	return Outcome{Say: []Reply{{ID: "cert.phone.thanks", RemoveKeyboard: true}}, Goto: StepCertDistrict}
+	return Outcome{Say: []Reply{Say("cert.phone.thanks", nil)}, Goto: StepCertDistrict}
 }
 
 // DistrictOnCard is the district when the person says their household
@@ -782,7 +793,7 @@ func showStatus(s *State, env *Env) []Reply {
 	menu := Row(Btn("btn.menu", "menu"))
 	now := s.Seen
 	switch {
-	case s.Cert != nil && s.Cert.CaseID != "" && now.Sub(s.Cert.Submitted) > env.PhotoTTL:
+	case s.Cert != nil && s.Cert.CaseID != "" && !pending(s, env):
 		// The case and its photos were deleted undecided (nobody reviewed
 		// it in time): say so, and offer to send it again.
 		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": Date(s.Cert.Submitted)}, Buttons: [][]Button{certify, menu}}}

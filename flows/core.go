@@ -174,7 +174,7 @@ func handleResume(_ context.Context, s *State, in Input, _ *Env) Outcome {
 		}
 		return Outcome{Goto: back}
 	case "restart":
-		*s = State{Version: SchemaVersion, Lang: s.Lang, Hint: s.Hint, Seen: s.Seen, Turn: s.Turn}
+		*s = restart(*s)
 		return Outcome{Goto: StepMenu}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: StepResume}

@@ -327,6 +327,18 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	return r.result()
 }
 
+// restart is a state back at the menu with nothing half-done, keeping what
+// is not half-done: the language, a case already submitted (its decision
+// must still reach the person), the count of rejections.
+func restart(s State) State {
+	n := State{Version: SchemaVersion, Lang: s.Lang, Hint: s.Hint, Seen: s.Seen, Turn: s.Turn,
+		Rejections: s.Rejections, Keyboard: s.Keyboard}
+	if s.Cert != nil && s.Cert.CaseID != "" {
+		n.Cert = s.Cert
+	}
+	return n
+}
+
 // allowed reports whether user may run the command (staff-only ones).
 func (e *Engine) allowed(cmd string, user int64) bool {
 	return !slices.Contains(e.staffOnly, cmd) || e.env.IsStaff != nil && e.env.IsStaff(user)
@@ -410,7 +422,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		for _, f := range e.cleanups {
 			f(ctx, &r.s, in.User, &e.env)
 		}
-		r.s = State{Version: SchemaVersion, Lang: r.s.Lang, Hint: r.s.Hint, Seen: r.s.Seen, Turn: r.s.Turn, Rejections: r.s.Rejections}
+		r.s = restart(r.s)
 		r.say(Say("cancel.done", nil))
 		r.enter(StepMenu)
 	case "help":
@@ -520,5 +532,17 @@ func (r *run) apply(o Outcome) {
 }
 
 func (r *run) result() Result {
+	// A share-contact keyboard stays on the person's screen until a
+	// message takes it away: do so with the first reply after it that has
+	// no inline buttons (a message carries only one keyboard).
+	for i := range r.replies {
+		switch {
+		case r.replies[i].AskContact != "":
+			r.s.Keyboard = true
+		case r.s.Keyboard && len(r.replies[i].Buttons) == 0:
+			r.replies[i].RemoveKeyboard = true
+			r.s.Keyboard = false
+		}
+	}
 	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, Tell: r.tell, Notes: r.notes}
 }

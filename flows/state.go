@@ -34,7 +34,10 @@ type State struct {
 	// album's other photos are not used.
 	Group      string `json:"group,omitempty"`
 	GroupNoted bool   `json:"group_noted,omitempty"`
-	// Cert is the certification in progress, or nil.
+	// Keyboard is set while a reply keyboard (share contact) is shown.
+	Keyboard bool `json:"kb,omitempty"`
+	// Cert is the certification of the person chatting, in progress, or
+	// nil. (Family help will hold one per relative.)
 	Cert *Cert `json:"cert,omitempty"`
 	// Record is the person's certification record while a step shows it;
 	// the record itself lives in the record store, not in the state.
