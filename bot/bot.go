@@ -31,6 +31,8 @@ type Store interface {
 	Release(ctx context.Context, l *store.Lease) (bool, error)
 	Renew(ctx context.Context, l *store.Lease) error
 	Load(ctx context.Context, user int64) ([]byte, error)
+	AddEphemeral(ctx context.Context, chat int64, messageID int) error
+	TakeEphemeral(ctx context.Context, chat int64) ([]int, error)
 	Ping(ctx context.Context) error
 }
 

@@ -164,6 +164,15 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 	if res.DeleteInput && !b.opt.KeepPhotoMessages && u != nil && u.Message != nil {
 		b.deleteMessage(ctx, sub.chat, u.Message.ID)
 	}
+	if res.ClearEphemeral {
+		ids, err := b.store.TakeEphemeral(ctx, sub.chat)
+		if err != nil {
+			b.log.Warn("could not list messages to delete", "chat", sub.chat, "err", err)
+		}
+		for _, id := range ids {
+			b.deleteMessage(ctx, sub.chat, id)
+		}
+	}
 	b.deliver(ctx, sub.chat, lang, res.State.Turn, res.Replies)
 	b.tell(ctx, res.Tell)
 	if !more {
@@ -209,7 +218,13 @@ func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, re
 					return b.sendPhoto(ctx, chat, r.Photo, m)
 				}
 			}
-			if _, err := send(ctx, chat, m); err != nil {
+			sent, err := send(ctx, chat, m)
+			if err == nil && r.Ephemeral && sent != nil {
+				if err := b.store.AddEphemeral(ctx, chat, sent.ID); err != nil {
+					b.log.Warn("could not remember a message to delete later", "chat", chat, "err", err)
+				}
+			}
+			if err != nil {
 				if errors.Is(err, errBlocked) {
 					b.log.Info("person blocked the bot; replies dropped", "chat", chat)
 				} else {
@@ -223,15 +238,16 @@ func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, re
 	}
 }
 
-// deleteMessage removes a person's message from the chat (a photo of an
-// ID card or a face, once stored safely). Telegram allows it for 48 hours.
+// deleteMessage removes a message from a chat: a person's photo of an ID
+// card or a face once stored safely, or a case's photos in a staff
+// member's chat once decided. Telegram allows it for 48 hours.
 func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) {
 	err := b.retry(ctx, "deleteMessage", func(ctx context.Context) error {
 		_, err := b.tg.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: chat, MessageID: id})
 		return err
 	})
 	if err != nil {
-		b.log.Warn("could not delete a message with personal data", "chat", chat, "err", redact(err, b.opt.Token))
+		b.log.Warn("could not delete a message with personal data", "chat", chat, "message", id, "err", redact(err, b.opt.Token))
 	}
 }
 

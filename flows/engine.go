@@ -89,6 +89,9 @@ type Outcome struct {
 	// DeleteInput asks the caller to delete the person's message from the
 	// chat (a photo of an ID card or a face, once it is stored safely).
 	DeleteInput bool
+	// ClearEphemeral asks the caller to delete the ephemeral messages it
+	// sent this person before.
+	ClearEphemeral bool
 	// Tell reaches other people: a decision for a person (delivered
 	// through their inbox) or a message (new case for staff).
 	Tell []Notice
@@ -105,12 +108,13 @@ type Notice struct {
 
 // Result is the outcome of handling one input.
 type Result struct {
-	State       State
-	Replies     []Reply
-	Forget      bool
-	DeleteInput bool
-	Tell        []Notice
-	Notes       []string
+	State          State
+	Replies        []Reply
+	Forget         bool
+	DeleteInput    bool
+	ClearEphemeral bool
+	Tell           []Notice
+	Notes          []string
 }
 
 // Engine runs steps. It is safe for concurrent use: it holds no per-person
@@ -477,6 +481,7 @@ type run struct {
 	replies     []Reply
 	forget      bool
 	deleteInput bool
+	clearEph    bool
 	tell        []Notice
 	notes       []string
 }
@@ -516,6 +521,9 @@ func (r *run) apply(o Outcome) {
 		r.deleteInput = true
 	}
 	r.tell = append(r.tell, o.Tell...)
+	if o.ClearEphemeral {
+		r.clearEph = true
+	}
 	if o.Forget {
 		// Everything goes, the language too: the next message meets a
 		// stranger. The replies were already rendered in the old language.
@@ -544,5 +552,5 @@ func (r *run) result() Result {
 			r.s.Keyboard = false
 		}
 	}
-	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, Tell: r.tell, Notes: r.notes}
+	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes}
 }

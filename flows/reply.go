@@ -17,6 +17,9 @@ type Reply struct {
 	// Photo, when set, is sent as a picture with the text as its caption
 	// (staff see the photos of a case).
 	Photo []byte
+	// Ephemeral messages are deleted from the chat when a later result
+	// says ClearEphemeral (a case's photos, once it is decided).
+	Ephemeral bool
 }
 
 // Button is an inline button. Label is a locale message ID, or when Verbatim

@@ -78,13 +78,13 @@ func showCase(s *State, _ *Env) []Reply {
 		data []byte
 	}{{"staff.photo.card", c.Card}, {"staff.photo.face", c.Face}, {"staff.photo.liveness", c.Liveness}} {
 		if len(p.data) > 0 {
-			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}})
+			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true})
 		}
 	}
 	return append(out, Reply{ID: "staff.case", Data: map[string]any{
 		"Name": c.Name, "Number": c.Number, "Age": c.Age, "Phone": c.Phone, "District": c.District,
 		"Channel": Msg{ID: channel}, "Date": Date(c.Submitted), "Count": c.Waiting,
-	}, Buttons: [][]Button{
+	}, Ephemeral: true, Buttons: [][]Button{
 		Row(Btn("staff.btn.approve", "approve")),
 		Row(Btn("staff.btn.reject", "reject")),
 		Row(Btn("staff.btn.skip", "skip")),
@@ -105,7 +105,7 @@ func handleCase(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			env.Desk.Release(ctx, s.ReviewID, in.User)
 		}
 		s.ReviewID = ""
-		return Outcome{Say: []Reply{Say("staff.skipped", nil)}, Goto: StepMenu}
+		return Outcome{Say: []Reply{Say("staff.skipped", nil)}, ClearEphemeral: true, Goto: StepMenu}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
@@ -144,6 +144,8 @@ func decide(ctx context.Context, s *State, staff int64, outcome, reason string, 
 	return Outcome{
 		Say:  []Reply{Say("staff.decided."+outcome, nil)},
 		Tell: []Notice{{User: user, Decision: &d}},
-		Goto: StepStaffCase,
+		// The case's photos and details leave the staff member's chat.
+		ClearEphemeral: true,
+		Goto:           StepStaffCase,
 	}
 }

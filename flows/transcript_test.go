@@ -98,6 +98,9 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 		if res.DeleteInput {
 			got = append(got, prefix+" (input deleted)")
 		}
+		if res.ClearEphemeral {
+			got = append(got, prefix+" (ephemeral messages deleted)")
+		}
 		for _, r := range res.Replies {
 			checkRenders(t, cat, r)
 			got = append(got, format(prefix, cat, lang, r)...)

@@ -405,6 +405,43 @@ func (s *Store) Renew(ctx context.Context, l *Lease) error {
 	return nil
 }
 
+// AddEphemeral remembers a message sent to a chat that must be deleted
+// later (a case's photos in a staff member's chat). Telegram lets a bot
+// delete its messages for 48 hours, so they are remembered that long.
+func (s *Store) AddEphemeral(ctx context.Context, chat int64, messageID int) error {
+	k := "{u:" + strconv.FormatInt(chat, 10) + "}:ephemeral"
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, k, messageID)
+		p.Expire(ctx, k, 48*time.Hour)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remember message %d in %d: %w", messageID, chat, err)
+	}
+	return nil
+}
+
+// TakeEphemeral returns and forgets the chat's remembered messages.
+func (s *Store) TakeEphemeral(ctx context.Context, chat int64) ([]int, error) {
+	k := "{u:" + strconv.FormatInt(chat, 10) + "}:ephemeral"
+	var ids *redis.StringSliceCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		ids = p.LRange(ctx, k, 0, -1)
+		p.Del(ctx, k)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("take messages of %d: %w", chat, err)
+	}
+	var out []int
+	for _, v := range ids.Val() {
+		if id, err := strconv.Atoi(v); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.rdb.Ping(ctx).Err(); err != nil {

@@ -102,6 +102,11 @@ func TestCertificationEndToEnd(t *testing.T) {
 	}
 	press(h, staff, caseMsg, "Approve")
 	waitFor(t, h, staffID, "Approved")
+	for _, m := range h.tg.Messages(staffID) {
+		if (len(m.Photo) > 0 || strings.Contains(m.Text, "Case for review")) && !m.Deleted {
+			t.Errorf("case message %d left in the staff chat after the decision", m.ID)
+		}
+	}
 	result := waitFor(t, h, u.ID, "认证成功")
 	if !strings.Contains(result.Text, "有效期到") {
 		t.Fatalf("result without validity: %q", result.Text)
