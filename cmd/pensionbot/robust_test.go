@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,6 +266,49 @@ func TestBinarySurvivesKill9(t *testing.T) {
 	ms = h.tg.WaitMessages(t, u.ID, 6, 40*time.Second)
 	if !strings.Contains(ms[4].Text, "No se borró nada") {
 		t.Fatalf("after restart the person did not continue at the same step: %q", ms[4].Text)
+	}
+}
+
+// SIGTERM while updates stream in: those in flight finish, the rest wait
+// in Telegram for the next start, and none is lost or applied twice.
+func TestGracefulShutdownLosesNothing(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "pensionbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	h := newHarness(t, 15, nil)
+	startBin := func() *exec.Cmd {
+		cmd := exec.Command(bin)
+		for k, v := range h.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stderr = h.logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	cmd := startBin()
+	u := telegramtest.User{ID: 2009, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(u.ID, 1)[0], "English")
+	base := len(h.wait(u.ID, 3))
+	const n = 40
+	for i := range n {
+		h.tg.SendText(u, "/help")
+		if i == n/3 {
+			cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	cmd = startBin()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	h.tg.WaitMessages(t, u.ID, base+2*n, 30*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if got := len(h.tg.Messages(u.ID)); got != base+2*n {
+		t.Fatalf("%d messages after restart, want %d: updates lost or applied twice", got, base+2*n)
 	}
 }
 
