@@ -20,17 +20,21 @@ import (
 
 // Server is a running redis-server.
 type Server struct {
-	Addr string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	Addr  string
+	dir   string
+	port  int
+	extra []string
+	cmd   *exec.Cmd
 }
 
 // ErrNoRedis means redis-server is not installed.
 var ErrNoRedis = errors.New("redis-server not found on PATH (install the Debian package redis-server, or run `make test`)")
 
 // Start starts a server. Callers own it and must Close it.
-func Start() (*Server, error) {
+func Start() (*Server, error) { return startWith() }
+
+// startWith starts a server with extra arguments.
+func startWith(extra ...string) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, ErrNoRedis
 	}
@@ -42,7 +46,7 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, port: port, Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	s := &Server{dir: dir, port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), extra: extra}
 	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -83,10 +87,10 @@ func Main(m *testing.M, s **Server) {
 }
 
 func (s *Server) start() error {
-	s.cmd = exec.Command("redis-server",
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--save", "", "--appendonly", "no",
-		"--logfile", filepath.Join(s.dir, "redis.log"))
+		"--logfile", filepath.Join(s.dir, "redis.log")}
+	s.cmd = exec.Command("redis-server", append(args, s.extra...)...)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
