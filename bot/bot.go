@@ -154,7 +154,3 @@ func (b *Bot) Wait() {
 	b.mu.Unlock()
 	b.wg.Wait()
 }
-
-// SetEngine replaces the dialogue engine before the bot runs (the engine's
-// file fetcher comes from the bot, so wiring builds the engine twice).
-func (b *Bot) SetEngine(e *flows.Engine) { b.engine = e }

@@ -76,7 +76,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Languages:   locales.Supported,
 		TopicAction: answer.MenuAction,
 	}
-	if env.Answerer, env.Transcriber, err = answerers(cfg, catalog, log); err != nil {
+	// One client for every OpenAI-compatible use; nothing is sent unless a
+	// model is configured.
+	oc := openai.DefaultConfig(cfg.OpenAIKey)
+	oc.BaseURL = cfg.OpenAIBaseURL
+	ai := openai.NewClientWithConfig(oc)
+	if env.Answerer, env.Transcriber, err = answerers(cfg, ai, catalog, log); err != nil {
 		return nil, err
 	}
 	// Certification: photos and records in Redis, checks in process, the
@@ -95,9 +100,6 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		staff[id] = true
 	}
 	env.IsStaff = func(user int64) bool { return staff[user] }
-	oc := openai.DefaultConfig(cfg.OpenAIKey)
-	oc.BaseURL = cfg.OpenAIBaseURL
-	ai := openai.NewClientWithConfig(oc)
 	if env.Cards, err = cardReader(cfg, ai, log); err != nil {
 		return nil, err
 	}
@@ -115,8 +117,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		log.Warn("STAFF_IDS is empty: nobody can review certifications")
 	}
 	features := []flows.Feature{flows.Certify{}, flows.Guide{}, flows.Staff{}}
-	// The engine needs the bot's file fetcher, and the bot needs the
-	// engine: build the bot with a late-bound engine.
+	// The engine fetches attachments through the bot, which needs the
+	// engine: the fetcher is bound once the bot exists.
+	files := &lateFiles{}
+	env.Files = files
 	engine, err := flows.New(env, features...)
 	if err != nil {
 		return nil, fmt.Errorf("build flows: %w", err)
@@ -128,11 +132,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Files = a.bot.Files()
-	if engine, err = flows.New(env, features...); err != nil {
-		return nil, fmt.Errorf("build flows: %w", err)
-	}
-	a.bot.SetEngine(engine)
+	files.Files = a.bot.Files()
 
 	if cfg.WebhookURL != "" {
 		if a.hook, err = net.Listen("tcp", cfg.WebhookListen); err != nil {
@@ -151,7 +151,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 // answerers builds the question answerer (the offline FAQ, or a model that
 // falls back to it) and, when a transcription model is set, the voice
 // transcriber.
-func answerers(cfg Config, catalog *locales.Catalog, log *slog.Logger) (flows.Answerer, flows.Transcriber, error) {
+func answerers(cfg Config, client *openai.Client, catalog *locales.Catalog, log *slog.Logger) (flows.Answerer, flows.Transcriber, error) {
 	faq, err := answer.NewFAQ(catalog.Bundle(), locales.Supported)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the FAQ: %w", err)
@@ -161,9 +161,6 @@ func answerers(cfg Config, catalog *locales.Catalog, log *slog.Logger) (flows.An
 		log.Info("answering questions offline (FAQ); voice messages are not transcribed")
 		return ans, nil, nil
 	}
-	oc := openai.DefaultConfig(cfg.OpenAIKey)
-	oc.BaseURL = cfg.OpenAIBaseURL
-	client := openai.NewClientWithConfig(oc)
 	if cfg.Answerer == "llm" {
 		llm, err := answer.NewLLM(client, cfg.OpenAIModel, catalog.Bundle(), faq, answer.LLMOptions{Logger: log})
 		if err != nil {
@@ -209,6 +206,9 @@ func cardReader(cfg Config, ai *openai.Client, log *slog.Logger) (flows.CardRead
 	}
 	return cardread.None{}, nil
 }
+
+// lateFiles is a file fetcher bound after construction.
+type lateFiles struct{ flows.Files }
 
 // desk adapts the review queue to what the staff steps use.
 type desk struct{ q *review.Queue }
