@@ -93,7 +93,7 @@ func (e *Engine) handleMenu(ctx context.Context, s *State, in Input, env *Env) O
 	case "help":
 		return Outcome{Say: []Reply{Say("help", nil)}, Goto: StepMenu}
 	case "privacy":
-		return Outcome{Say: []Reply{Say("privacy.info", map[string]any{"Count": env.IdleDays})}, Goto: StepMenu}
+		return Outcome{Say: []Reply{privacyInfo(env)}, Goto: StepMenu}
 	case "language":
 		s.Back = StepMenu
 		return Outcome{Goto: StepLanguage}
@@ -222,4 +222,14 @@ func (e *Engine) transcribe(ctx context.Context, s State, in Input) (string, *Re
 	}
 	r := Say("voice.failed", nil)
 	return "", &r
+}
+
+// privacyInfo says what is kept and for how long, with the configured
+// retention times.
+func privacyInfo(env *Env) Reply {
+	days := int(env.PhotoTTL.Hours() / 24)
+	if days < 1 {
+		days = 7
+	}
+	return Say("privacy.info", map[string]any{"Count": env.IdleDays, "Days": days})
 }

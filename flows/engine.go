@@ -356,7 +356,7 @@ func (e *Engine) commonAction(r *run, in Input) bool {
 		r.enter(StepMenu)
 		return true
 	case in.Action == "privacy" && r.s.Step != StepMenu:
-		r.say(Say("privacy.info", map[string]any{"Count": e.env.IdleDays}))
+		r.say(privacyInfo(&e.env))
 		r.show()
 		return true
 	}
@@ -438,7 +438,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		}
 		r.enter(StepLanguage)
 	case "privacy":
-		r.say(Say("privacy.info", map[string]any{"Count": e.env.IdleDays}))
+		r.say(privacyInfo(&e.env))
 		r.show()
 	case "forget":
 		if r.s.Step != StepForget {
