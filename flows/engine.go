@@ -139,6 +139,9 @@ type MenuEntry struct {
 	Step    string
 }
 
+// floodWindow is how long the same hint is not repeated.
+const floodWindow = 20 * time.Second
+
 // The steps every engine has.
 const (
 	StepLanguage = "lang.choose"
@@ -322,10 +325,18 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 			return r.result()
 		}
 		if !slices.Contains(step.Expects, in.Kind) {
+			// A burst of the same wrong thing (a sticker flood) gets one
+			// answer, not one each.
+			key := step.Name + "/" + in.Kind.String()
+			if r.s.Hinted == key && in.Now.Sub(r.s.HintedAt) < floodWindow {
+				return r.result()
+			}
+			r.s.Hinted, r.s.HintedAt = key, in.Now
 			r.say(e.unexpected(step, in))
 			r.show()
 			return r.result()
 		}
+		r.s.Hinted = ""
 	}
 	r.apply(step.Handle(ctx, &r.s, in, &e.env))
 	return r.result()

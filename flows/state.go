@@ -34,6 +34,10 @@ type State struct {
 	// album's other photos are not used.
 	Group      string `json:"group,omitempty"`
 	GroupNoted bool   `json:"group_noted,omitempty"`
+	// Hinted and HintedAt remember the last "I cannot use this here" hint,
+	// so a flood of the same thing is answered once.
+	Hinted   string    `json:"hinted,omitempty"`
+	HintedAt time.Time `json:"hinted_at,omitzero"`
 	// Keyboard is set while a reply keyboard (share contact) is shown.
 	Keyboard bool `json:"kb,omitempty"`
 	// Cert is the certification of the person chatting, in progress, or

@@ -84,7 +84,7 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 	handle = func(user int64, in flows.Input) {
 		in.User, in.ID, in.Now = user, nextID, now
 		nextID++
-		now = now.Add(time.Minute)
+		now = now.Add(2 * time.Second)
 		st := stateOf(user)
 		res := fx.engine.Handle(context.Background(), *st, in)
 		*st = res.State
