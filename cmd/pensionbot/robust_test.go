@@ -197,10 +197,21 @@ func TestRedisDownThenBack(t *testing.T) {
 		t.Skip()
 	}
 	// Its own server: this test stops it.
-	h := newHarness(t, 0, nil)
+	h := newHarness(t, 0, map[string]string{"ADMIN_LISTEN": "127.0.0.1:0"})
 	srv := startOwnRedis(t)
 	h.env["REDIS_URL"] = srv.URL(0)
-	h.start()
+	app, _ := h.start()
+	health := func() int {
+		resp, err := http.Get("http://" + app.AdminAddr() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := health(); code != 200 {
+		t.Fatalf("healthz %d with Redis up", code)
+	}
 	u := telegramtest.User{ID: 2004, LanguageCode: "en"}
 	h.tg.SendText(u, "/start")
 	ms := h.wait(u.ID, 1)
@@ -208,6 +219,9 @@ func TestRedisDownThenBack(t *testing.T) {
 	h.wait(u.ID, 3)
 
 	srv.Stop()
+	if code := health(); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz %d with Redis down, want 503", code)
+	}
 	h.tg.SendText(u, "/help")
 	ms = h.wait(u.ID, 4)
 	if !strings.Contains(ms[3].Text, "try again in a minute") {
@@ -322,6 +336,21 @@ func TestSendRetriesOn429(t *testing.T) {
 	calls := h.tg.Calls("sendMessage")
 	if len(calls) < 2 || calls[1].At.Sub(calls[0].At) < 900*time.Millisecond {
 		t.Fatalf("retry_after not honoured: %d calls", len(calls))
+	}
+	if !strings.Contains(ms[0].Text, "language") {
+		t.Fatalf("%q", ms[0].Text)
+	}
+}
+
+func TestSendRetriesOnServerErrors(t *testing.T) {
+	h := newHarness(t, 16, nil)
+	h.start()
+	u := telegramtest.User{ID: 2010, LanguageCode: "en"}
+	h.tg.FailNext("sendMessage", 2, 502, 0)
+	h.tg.SendText(u, "/start")
+	ms := h.tg.WaitMessages(t, u.ID, 1, 15*time.Second)
+	if calls := h.tg.Calls("sendMessage"); len(calls) < 3 {
+		t.Fatalf("%d sendMessage calls, want the 2 failures retried", len(calls))
 	}
 	if !strings.Contains(ms[0].Text, "language") {
 		t.Fatalf("%q", ms[0].Text)

@@ -89,7 +89,7 @@ func Main(m *testing.M, s **Server) {
 func (s *Server) start() error {
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--save", "", "--appendonly", "no",
-		"--logfile", filepath.Join(s.dir, "redis.log")}
+		"--logfile", filepath.Join(s.dir, "redis.log"), "--databases", "64"}
 	s.cmd = exec.Command("redis-server", append(args, s.extra...)...)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
