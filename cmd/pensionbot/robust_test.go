@@ -278,7 +278,7 @@ func TestBinarySurvivesKill9(t *testing.T) {
 	// The killed process may have held the person's lease; it expires
 	// within one lease (15 s) and the restarted process goes on.
 	ms = h.tg.WaitMessages(t, u.ID, 6, 40*time.Second)
-	if !strings.Contains(ms[4].Text, "No se borró nada") {
+	if !strings.Contains(ms[4].Text, "No he borrado nada") {
 		t.Fatalf("after restart the person did not continue at the same step: %q", ms[4].Text)
 	}
 }
