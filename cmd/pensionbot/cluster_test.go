@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"pensionbot/internal/redistest"
 	"pensionbot/internal/telegramtest"
@@ -64,5 +69,28 @@ func TestRunsOnRedisCluster(t *testing.T) {
 
 	if strings.Contains(h.logs.String(), "CROSSSLOT") {
 		t.Fatal("a command crossed hash slots")
+	}
+}
+
+// With REDIS_MASTER_NAME the address list names Sentinels, which say where
+// the master is.
+func TestRunsBehindSentinel(t *testing.T) {
+	s, err := redistest.StartSentinel("pension")
+	if err != nil {
+		if os.Getenv("CI") != "true" && errors.Is(err, redistest.ErrNoRedis) {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	h := newHarness(t, 0, map[string]string{"REDIS_URL": s.Sentinel.Addr, "REDIS_MASTER_NAME": "pension"})
+	h.start()
+	u := telegramtest.User{ID: 5100, LanguageCode: "es"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(u.ID, 1)[0], "Español")
+	h.wait(u.ID, 3)
+	keys, err := redis.NewClient(&redis.Options{Addr: s.Master.Addr}).Keys(context.Background(), "{u:5100}:*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("state not on the master the Sentinel named: %v %v", keys, err)
 	}
 }

@@ -93,3 +93,48 @@ func (c *Cluster) Close() {
 		s.Close()
 	}
 }
+
+// Sentinel is a master watched by one Sentinel, for tests of
+// REDIS_MASTER_NAME.
+type Sentinel struct {
+	Master   *Server
+	Sentinel *Server
+	Name     string
+}
+
+// StartSentinel starts a master and a Sentinel that monitors it as name.
+func StartSentinel(name string) (*Sentinel, error) {
+	master, err := Start()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "redistest-sentinel-")
+	if err != nil {
+		master.Close()
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		master.Close()
+		return nil, err
+	}
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s %s 1\nsentinel down-after-milliseconds %s 5000\n",
+		port, dir, name, strings.Replace(master.Addr, ":", " ", 1), name)
+	path := dir + "/sentinel.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		master.Close()
+		return nil, err
+	}
+	s := &Server{dir: dir, port: port, Addr: fmt.Sprintf("127.0.0.1:%d", port), conf: path}
+	if err := s.start(); err != nil {
+		master.Close()
+		return nil, err
+	}
+	return &Sentinel{Master: master, Sentinel: s, Name: name}, nil
+}
+
+// Close stops both servers.
+func (s *Sentinel) Close() {
+	s.Sentinel.Close()
+	s.Master.Close()
+}

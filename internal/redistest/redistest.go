@@ -24,6 +24,7 @@ type Server struct {
 	dir   string
 	port  int
 	extra []string
+	conf  string // a config file to start from (Sentinel)
 	cmd   *exec.Cmd
 }
 
@@ -90,6 +91,9 @@ func (s *Server) start() error {
 	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--dir", s.dir, "--save", "", "--appendonly", "no",
 		"--logfile", filepath.Join(s.dir, "redis.log"), "--databases", "64"}
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
 	s.cmd = exec.Command("redis-server", append(args, s.extra...)...)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
