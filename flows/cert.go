@@ -88,8 +88,10 @@ func (Certify) Register(e *Engine) error {
 		{Name: StepCertConsent, Title: "step.cert.consent", NoQuestions: true, Show: showConsent, Handle: handleConsent},
 		{Name: StepCertCard, Title: "step.cert.card", Expects: photoKinds, Show: showCard, Handle: handleCard},
 		{Name: StepCertConfirm, Title: "step.cert.confirm", NoQuestions: true, Show: showConfirm, Handle: handleConfirm},
-		{Name: StepCertName, Title: "step.cert.name", Expects: []Kind{KindText}, Show: showName, Handle: handleName},
-		{Name: StepCertNumber, Title: "step.cert.number", Expects: []Kind{KindText}, Show: showNumber, Handle: handleNumber},
+		// A new photo of the card is welcome while typing: the first may
+		// have been the back side, or blurred.
+		{Name: StepCertName, Title: "step.cert.name", Expects: []Kind{KindText, KindPhoto, KindDocument}, Show: showName, Handle: handleName},
+		{Name: StepCertNumber, Title: "step.cert.number", Expects: []Kind{KindText, KindPhoto, KindDocument}, Show: showNumber, Handle: handleNumber},
 		{Name: StepCertPhone, Title: "step.cert.phone", Expects: []Kind{KindContact, KindText}, Show: showPhone, Handle: handlePhone},
 		{Name: StepCertDistrict, Title: "step.cert.district", Expects: []Kind{KindText}, Show: showDistrict, Handle: handleDistrict},
 		{Name: StepCertChannel, Title: "step.cert.channel", NoQuestions: true, Show: showChannel, Handle: handleChannel},
@@ -381,7 +383,10 @@ func validName(n string) string {
 	return ""
 }
 
-func handleName(_ context.Context, s *State, in Input, _ *Env) Outcome {
+func handleName(ctx context.Context, s *State, in Input, env *Env) Outcome {
+	if in.Kind != KindText {
+		return handleCard(ctx, s, in, env)
+	}
 	ensureCert(s)
 	if msg := validName(in.Text); msg != "" {
 		return Outcome{Say: []Reply{Say(msg, nil)}}
@@ -415,7 +420,10 @@ func numberMessage(err error, typed string) Reply {
 	return Say("cert.number.invalid", nil)
 }
 
-func handleNumber(_ context.Context, s *State, in Input, _ *Env) Outcome {
+func handleNumber(ctx context.Context, s *State, in Input, env *Env) Outcome {
+	if in.Kind != KindText {
+		return handleCard(ctx, s, in, env)
+	}
 	ensureCert(s)
 	id, err := idcard.Parse(in.Text, in.Now)
 	if err != nil {
