@@ -241,23 +241,8 @@ func TestRedisDownThenBack(t *testing.T) {
 // The built binary survives kill -9 mid-flow: after a restart the person
 // continues at the same step.
 func TestBinarySurvivesKill9(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pensionbot")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	h := newHarness(t, 8, nil)
-	startBin := func() *exec.Cmd {
-		cmd := exec.Command(bin)
-		for k, v := range h.env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stderr = h.logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	startBin := h.binary()
 	cmd := startBin()
 	u := telegramtest.User{ID: 2005, LanguageCode: "es"}
 	h.tg.SendText(u, "/start")
@@ -286,22 +271,8 @@ func TestBinarySurvivesKill9(t *testing.T) {
 // SIGTERM while updates stream in: those in flight finish, the rest wait
 // in Telegram for the next start, and none is lost or applied twice.
 func TestGracefulShutdownLosesNothing(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "pensionbot")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	h := newHarness(t, 15, nil)
-	startBin := func() *exec.Cmd {
-		cmd := exec.Command(bin)
-		for k, v := range h.env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		cmd.Stderr = h.logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	startBin := h.binary()
 	cmd := startBin()
 	u := telegramtest.User{ID: 2009, LanguageCode: "en"}
 	h.tg.SendText(u, "/start")
@@ -378,3 +349,24 @@ func TestBlockedPersonDoesNotBreakTheBot(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+// binary builds the real program and returns a function that starts it
+// with the harness's environment, as a separate process.
+func (h *harness) binary() func() *exec.Cmd {
+	h.t.Helper()
+	bin := filepath.Join(h.t.TempDir(), "pensionbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		h.t.Fatalf("build: %v\n%s", err, out)
+	}
+	return func() *exec.Cmd {
+		cmd := exec.Command(bin)
+		for k, v := range h.env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Stderr = h.logs
+		if err := cmd.Start(); err != nil {
+			h.t.Fatal(err)
+		}
+		return cmd
+	}
+}
