@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -91,7 +92,9 @@ func (b *Bot) drain(ctx context.Context, l *store.Lease) {
 func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 	var u models.Update
 	var ev event
-	if json.Unmarshal(l.Item.Payload, &ev) == nil && ev.Decision != nil {
+	// Only our own events start with this key (see Inject); Telegram's
+	// updates are not parsed twice.
+	if bytes.HasPrefix(l.Item.Payload, []byte(`{"pensionbot_decision"`)) && json.Unmarshal(l.Item.Payload, &ev) == nil && ev.Decision != nil {
 		return b.applyInput(ctx, l, subject{user: l.User, chat: l.User}, nil,
 			flows.Input{Kind: flows.KindDecision, Decision: ev.Decision, User: l.User, Now: b.opt.Now()})
 	}
@@ -138,6 +141,9 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
 	}
 	mode, blob := store.Save, []byte(nil)
+	if res.State.HoldsPersonalData() {
+		mode = store.SaveSensitive
+	}
 	if res.Forget {
 		mode = store.Forget
 		b.log.Info("person's data deleted on request", "user", l.User)

@@ -81,8 +81,12 @@ func showCase(s *State, _ *Env) []Reply {
 			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true})
 		}
 	}
+	var district any = c.District
+	if c.District == DistrictOnCard {
+		district = Msg{ID: "cert.district.on_card"}
+	}
 	return append(out, Reply{ID: "staff.case", Data: map[string]any{
-		"Name": c.Name, "Number": c.Number, "Age": c.Age, "Phone": c.Phone, "District": c.District,
+		"Name": c.Name, "Number": c.Number, "Age": c.Age, "Phone": c.Phone, "District": district,
 		"Channel": Msg{ID: channel}, "Date": Date(c.Submitted), "Count": c.Waiting,
 	}, Ephemeral: true, Buttons: [][]Button{
 		Row(Btn("staff.btn.approve", "approve")),

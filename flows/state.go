@@ -81,5 +81,12 @@ func (s *State) Language(def string) string {
 	return def
 }
 
+// HoldsPersonalData reports whether the state holds what a person typed
+// or what was read from their card (an unfinished certification): such a
+// state is kept only as long as photos are.
+func (s *State) HoldsPersonalData() bool {
+	return s.Cert != nil && (s.Cert.Name != "" || s.Cert.Number != "" || s.Cert.Phone != "" || s.Cert.District != "")
+}
+
 // Fresh reports whether the bot has not met this person (or forgot them).
 func (s *State) Fresh() bool { return s.Step == "" }

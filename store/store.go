@@ -42,6 +42,10 @@ type Options struct {
 	// which stops a flood from growing Redis without bound (default 500:
 	// far more than a person types, enough for bursts of redeliveries).
 	MaxInbox int
+	// SensitiveTTL replaces IdleTTL for states saved with SaveSensitive:
+	// typed personal data of an unfinished certification is not kept for
+	// the whole idle time (default: IdleTTL).
+	SensitiveTTL time.Duration
 	// SeenKeep is how many recent update IDs are remembered per person to
 	// drop redeliveries (default 256).
 	SeenKeep int
@@ -61,6 +65,9 @@ func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
 	}
 	if opt.Lease <= 0 {
 		opt.Lease = 60 * time.Second
+	}
+	if opt.SensitiveTTL <= 0 || opt.SensitiveTTL > opt.IdleTTL {
+		opt.SensitiveTTL = opt.IdleTTL
 	}
 	if opt.MaxInbox <= 0 {
 		opt.MaxInbox = 500
@@ -333,9 +340,12 @@ type Mode string
 
 // The commit modes.
 const (
-	Save   Mode = "save"   // store the new state
-	Keep   Mode = "keep"   // leave the state as it is (skip the update)
-	Forget Mode = "forget" // delete everything stored about the person
+	Save Mode = "save" // store the new state
+	// SaveSensitive stores a state that holds personal data, for at most
+	// SensitiveTTL.
+	SaveSensitive Mode = "sensitive"
+	Keep          Mode = "keep"   // leave the state as it is (skip the update)
+	Forget        Mode = "forget" // delete everything stored about the person
 )
 
 // Commit applies the lease's current update: it removes the update from the
@@ -348,12 +358,17 @@ const (
 func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (bool, error) {
 	k := keysOf(l.User)
 	var sealed []byte
-	if mode == Save {
+	ttl := s.opt.IdleTTL
+	switch mode {
+	case SaveSensitive:
+		ttl, mode = s.opt.SensitiveTTL, Save
+		fallthrough
+	case Save:
 		sealed = s.sealer.Seal(state, []byte(k.state))
 	}
 	res, err := commitScript.Run(ctx, s.rdb, k.list(),
 		l.token, s.opt.Lease.Milliseconds(), strconv.FormatInt(l.Item.UpdateID, 10),
-		string(mode), sealed, s.opt.IdleTTL.Milliseconds()).Slice()
+		string(mode), sealed, ttl.Milliseconds()).Slice()
 	if err != nil {
 		return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
 	}

@@ -160,6 +160,24 @@ func commitRelease(t *testing.T, s *Store, l *Lease, mode Mode, state []byte) {
 	}
 }
 
+func TestSensitiveStateExpiresSooner(t *testing.T) {
+	ctx := context.Background()
+	s, c := newStore(t, 9, Options{IdleTTL: 30 * time.Hour, SensitiveTTL: time.Hour})
+	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"))
+	commitRelease(t, s, e.Lease, SaveSensitive, []byte("name and number"))
+	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl <= 59*time.Minute || ttl > time.Hour {
+		t.Fatalf("sensitive state ttl %v, want 1h", ttl)
+	}
+	if st, _ := s.Load(ctx, 3); string(st) != "name and number" {
+		t.Fatalf("state %q", st)
+	}
+	e, _ = s.Enqueue(ctx, 3, 2, []byte("y"))
+	commitRelease(t, s, e.Lease, Save, []byte("menu"))
+	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl <= 29*time.Hour {
+		t.Fatalf("plain state ttl %v, want 30h", ttl)
+	}
+}
+
 func TestPhotosAndRecords(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 8, Options{})

@@ -69,7 +69,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Short, and renewed while an update is worked on: after a crash, a
 	// person waits at most this long before another process goes on.
 	const lease = 15 * time.Second
-	st := store.New(rdb, cfg.DataKey, store.Options{IdleTTL: cfg.IdleTTL, Lease: lease})
+	// A state holding an unfinished certification's personal data is kept
+	// no longer than its photos.
+	st := store.New(rdb, cfg.DataKey, store.Options{IdleTTL: cfg.IdleTTL, SensitiveTTL: cfg.PhotoTTL, Lease: lease})
 
 	env := flows.Env{
 		IdleDays:    int(cfg.IdleTTL / (24 * time.Hour)),
