@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"pensionbot/answer"
 	"pensionbot/flows"
@@ -113,6 +114,38 @@ func TestEveryInputAtEveryStep(t *testing.T) {
 			if len(res.Replies) == 0 {
 				t.Errorf("step %q, input %v %q: no reply", step, in.Kind, in.Action)
 			}
+		}
+	}
+}
+
+// /forget in the middle of a certification deletes the photos too, and
+// /cancel before submitting does as well.
+func TestForgetAndCancelDeletePhotos(t *testing.T) {
+	for _, how := range []string{"forget", "cancel"} {
+		f := newFixture(t)
+		ctx := context.Background()
+		s := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1}
+		step := func(in flows.Input) {
+			in.User, in.Now = 1001, time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+			if in.Kind == flows.KindButton {
+				in.Turn = s.Turn
+			}
+			s = f.engine.Handle(ctx, s, in).State
+		}
+		step(flows.Input{Kind: flows.KindCommand, Command: "certify"})
+		step(flows.Input{Kind: flows.KindButton, Action: "agree"})
+		step(flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: "zhang:ok"}})
+		if f.photos.count() != 1 || s.Step != flows.StepCertConfirm {
+			t.Fatalf("card photo not stored: %d photos, step %s", f.photos.count(), s.Step)
+		}
+		if how == "forget" {
+			step(flows.Input{Kind: flows.KindCommand, Command: "forget"})
+			step(flows.Input{Kind: flows.KindButton, Action: "yes"})
+		} else {
+			step(flows.Input{Kind: flows.KindCommand, Command: "cancel"})
+		}
+		if n := f.photos.count(); n != 0 || s.Cert != nil {
+			t.Errorf("/%s left %d photos and cert %+v", how, n, s.Cert)
 		}
 	}
 }

@@ -22,11 +22,9 @@ const (
 
 // walk is a walk-through: an intro, numbered steps, a checklist.
 type walk struct {
-	name   string // message prefix, e.g. "guide.payment"
-	steps  int
-	title  string
-	intro  string
-	listID string
+	name  string // message prefix: <name>.intro, <name>.1 …, <name>.checklist
+	steps int
+	title string
 }
 
 var (

@@ -146,12 +146,12 @@ func TestFlatPicture(t *testing.T) {
 // portrait on a white background, smooth skin and soft shading, the hardest
 // case for a sharpness measure tuned on text.
 func TestRealPortrait(t *testing.T) {
-	img, f, err := Decode(readModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg"), DefaultLimits)
+	_, f, err := Decode(readModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg"), DefaultLimits)
 	if err == nil || f != JPEG {
 		t.Fatalf("320x400 with default limits: %v, %q; want ErrTooSmall", err, f)
 	}
 	small := Limits{MinWidth: 320, MinHeight: 320}
-	img, _, err = Decode(readModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg"), small)
+	img, _, err := Decode(readModuleFile(t, "github.com/esimov/pigo", "testdata/sample.jpg"), small)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,8 +99,6 @@ func (h *harness) wait(chat int64, n int) []telegramtest.Message {
 	return h.tg.WaitMessages(h.t, chat, n, 10*time.Second)
 }
 
-func last(ms []telegramtest.Message) telegramtest.Message { return ms[len(ms)-1] }
-
 func press(h *harness, u telegramtest.User, m telegramtest.Message, textPart string) {
 	h.t.Helper()
 	for _, row := range m.Buttons {

@@ -98,9 +98,9 @@ func TestTwoProcessesApplyInOrderOnce(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	ms := h.tg.WaitMessages(t, u.ID, base+2*n, 60*time.Second)
+	h.tg.WaitMessages(t, u.ID, base+2*n, 60*time.Second)
 	time.Sleep(300 * time.Millisecond)
-	ms = h.tg.Messages(u.ID)
+	ms := h.tg.Messages(u.ID)
 	if len(ms) != base+2*n {
 		t.Fatalf("%d messages, want %d", len(ms), base+2*n)
 	}
