@@ -2,8 +2,6 @@ package answer
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -321,34 +319,4 @@ func BenchmarkFAQ(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// TestFAQExplain prints the scores of FAQ_EXPLAIN="lang|question" (debugging aid).
-func TestFAQExplain(t *testing.T) {
-	arg := os.Getenv("FAQ_EXPLAIN")
-	if arg == "" {
-		t.Skip("set FAQ_EXPLAIN=lang|question")
-	}
-	lang, question, _ := strings.Cut(arg, "|")
-	f := newTestFAQ(t)
-	q := newQuery(question)
-	t.Logf("fixed=%q words=%q", q.fixed, q.words)
-	for _, l := range f.langs {
-		ix := f.index[l]
-		sc := newScores()
-		ix.score(q, sc, false)
-		var parts []string
-		for i, s := range sc.s {
-			if s > 0 {
-				parts = append(parts, fmt.Sprintf("%s=%.2f/%d", Topics[i], s, sc.whole[i]))
-			}
-		}
-		var fixed []string
-		for _, w := range q.words {
-			fixed = append(fixed, ix.correct(w))
-		}
-		t.Logf("%-8s feats=%q %s", l, fixed, strings.Join(parts, " "))
-	}
-	topic, s := f.Match(lang, question)
-	t.Logf("match: %q %.2f", topic, s)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -193,9 +192,6 @@ func TestNoSecretsOrPersonalDataInLogsOrRedis(t *testing.T) {
 }
 
 func TestRedisDownThenBack(t *testing.T) {
-	if os.Getenv("SHORT_REDIS") != "" {
-		t.Skip()
-	}
 	// Its own server: this test stops it.
 	h := newHarness(t, 0, map[string]string{"ADMIN_LISTEN": "127.0.0.1:0"})
 	srv := startOwnRedis(t)
