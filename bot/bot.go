@@ -27,9 +27,13 @@ import (
 type Store interface {
 	Enqueue(ctx context.Context, user, updateID int64, payload []byte) (store.Enqueued, error)
 	Acquire(ctx context.Context, user int64) (*store.Lease, time.Duration, error)
-	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state []byte) (bool, error)
-	Release(ctx context.Context, l *store.Lease) (bool, error)
+	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state, effects []byte) (store.Committed, error)
 	Renew(ctx context.Context, l *store.Lease) error
+	AckMany(ctx context.Context, acks []store.Ack) []store.AckResult
+	ClaimOutbox(ctx context.Context, user int64) (*store.Claim, time.Duration, error)
+	RenewClaim(ctx context.Context, c *store.Claim) error
+	DeadLetter(ctx context.Context, user int64, effect []byte) error
+	Pending(ctx context.Context, each func(user int64)) error
 	Load(ctx context.Context, user int64) ([]byte, error)
 	AddEphemeral(ctx context.Context, chat int64, messageID int) error
 	TakeEphemeral(ctx context.Context, chat int64) ([]int, error)
@@ -73,6 +77,8 @@ type Bot struct {
 	log     *slog.Logger
 	metrics *metrics
 	files   *fileFetcher
+	acks    *acker
+	stopAck context.CancelFunc
 
 	wg     sync.WaitGroup // in-flight work, waited for at shutdown
 	mu     sync.Mutex
@@ -99,7 +105,14 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		opt.PollTimeout = 50 * time.Second
 	}
 	if opt.HTTPClient == nil {
-		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second}
+		// One client for every Bot API call, with a keep-alive pool as large
+		// as the work in flight: net/http keeps 2 idle connections per host
+		// by default, and against the real Bot API every further one would
+		// be a new TLS handshake.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 512
+		tr.IdleConnTimeout = 90 * time.Second
+		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second, Transport: tr}
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5
@@ -134,6 +147,10 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 	}
 	b.tg = client
 	b.files = &fileFetcher{bot: b}
+	b.acks = newAcker(opt.Store)
+	var actx context.Context
+	actx, b.stopAck = context.WithCancel(context.Background())
+	go b.acks.run(actx)
 	return b, nil
 }
 
@@ -153,4 +170,5 @@ func (b *Bot) Wait() {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+	b.stopAck()
 }

@@ -12,6 +12,7 @@ type metrics struct {
 	retries *prometheus.CounterVec
 	steps   *prometheus.CounterVec
 	sent    prometheus.Counter
+	dead    prometheus.Counter
 	latency prometheus.Histogram
 }
 
@@ -32,13 +33,16 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pensionbot_messages_sent_total", Help: "Messages sent.",
 		}),
+		dead: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pensionbot_dead_letters_total", Help: "Effects that kept failing and were kept as dead letters.",
+		}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "pensionbot_update_seconds",
 			Help:    "Time to handle one update: queue, apply everything this process drained, send replies.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.updates, m.errors, m.retries, m.steps, m.sent, m.latency} {
+	for _, c := range []prometheus.Collector{m.updates, m.errors, m.retries, m.steps, m.sent, m.dead, m.latency} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

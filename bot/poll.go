@@ -102,7 +102,7 @@ func (b *Bot) processBatch(ctx context.Context, batch []rawUpdate) (int64, error
 		go func() {
 			defer wg.Done()
 			for _, u := range g.items {
-				if err := b.handle(ctx, u.Raw); errors.Is(err, errTryAgain) {
+				if err := b.handle(ctx, u.Raw, true); errors.Is(err, errTryAgain) {
 					mu.Lock()
 					if failed < 0 || u.ID < failed {
 						failed = u.ID

@@ -22,8 +22,10 @@ import (
 var errTryAgain = errors.New("temporary failure, deliver again")
 
 // handle takes one raw update: queues it for its person and, if this
-// process holds the person's lease, applies everything queued.
-func (b *Bot) handle(ctx context.Context, raw []byte) error {
+// process holds the person's lease, applies everything queued (in the
+// background when async is set: the poller goes on fetching while one
+// person's slow update runs; the webhook answers only once applied).
+func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 	start := b.opt.Now()
 	var u models.Update
 	if err := json.Unmarshal(raw, &u); err != nil {
@@ -56,14 +58,41 @@ func (b *Bot) handle(ctx context.Context, raw []byte) error {
 		b.log.Warn("inbox full, update dropped", "update", u.ID, "user", sub.user)
 		b.answerCallback(ctx, sub.callback, "")
 		b.warnOnce(ctx, sub, "error.busy")
+	case store.Queued:
+		b.answerPress(ctx, sub, &u, e.Lease)
 	}
-	if e.Lease != nil {
+	switch {
+	case e.Lease != nil && async:
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.drain(context.WithoutCancel(ctx), e.Lease)
+		}()
+	case e.Lease != nil:
 		b.drain(ctx, e.Lease)
-	} else if e.Busy {
+	case e.Busy:
 		b.kickLater(sub.user, e.RetryIn)
 	}
 	b.metrics.latency.Observe(b.opt.Now().Sub(start).Seconds())
 	return nil
+}
+
+// answerPress answers a button press as soon as it is queued, so the
+// spinner on the person's button stops before the step runs. A press on
+// an old message gets a short notice, when this process can tell (it holds
+// the person's state).
+func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l *store.Lease) {
+	if sub.callback == "" {
+		return
+	}
+	toast := ""
+	if l != nil && l.Item.UpdateID == u.ID {
+		st := b.decodeState(l)
+		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn {
+			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale", nil)
+		}
+	}
+	b.answerCallback(ctx, sub.callback, toast)
 }
 
 // drain applies queued updates while this process holds the lease.
@@ -100,13 +129,14 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 	}
 	if len(l.Item.Payload) == 0 || json.Unmarshal(l.Item.Payload, &u) != nil {
 		b.log.Warn("queued update unreadable; skipped", "user", l.User, "update", l.Item.UpdateID)
-		more, err := b.store.Commit(ctx, l, store.Keep, nil)
-		if err == nil && !more {
-			more, err = b.store.Release(ctx, l)
-		}
-		return more, err
+		c, err := b.store.Commit(ctx, l, store.Keep, nil, nil)
+		return c.More, err
 	}
-	sub, _ := subjectOf(&u)
+	sub, ok := subjectOf(&u)
+	if !ok {
+		c, err := b.store.Commit(ctx, l, store.Keep, nil, nil)
+		return c.More, err
+	}
 	in := inputOf(&u, sub.langHint, updateTime(&u, b.opt.Now()))
 	in.User, in.ID = l.User, u.ID
 	return b.applyInput(ctx, l, sub, &u, in)
@@ -118,22 +148,14 @@ type event struct {
 	Decision *flows.Decision `json:"pensionbot_decision"`
 }
 
-// applyInput runs one input through the engine, commits, then acts.
+// applyInput runs one input through the engine and commits the new state
+// with the effects, then hands the outbox to a dispatcher if this commit
+// claimed it.
 func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *models.Update, in flows.Input) (bool, error) {
-	var state flows.State
-	if l.State != nil {
-		if err := json.Unmarshal(l.State, &state); err != nil {
-			// A state we cannot read is replaced by a fresh one: the
-			// person starts over rather than being stuck.
-			b.log.Error("stored state unreadable; starting over", "user", l.User, "err", err)
-			state = flows.State{Version: -1}
-		}
-	}
-	stale := in.Kind == flows.KindButton && in.Turn != state.Turn
-
-	// The lease is renewed while this update is worked on, sending
-	// included (a 429 may make it wait), so it can be short: after a crash
-	// another process takes over within one lease.
+	state := b.decodeState(l)
+	// The lease is renewed while this update is worked on (a model's
+	// answer may take a while), so it can be short: after a crash another
+	// process takes over within one lease.
 	stop := b.renewWhileWorking(ctx, l)
 	defer stop()
 	res := b.engine.Handle(ctx, state, in)
@@ -144,8 +166,10 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 	if res.State.HoldsPersonalData() {
 		mode = store.SaveSensitive
 	}
+	lang := res.State.Language(b.catalog.Default())
 	if res.Forget {
 		mode = store.Forget
+		lang = state.Language(b.catalog.Default())
 		b.log.Info("person's data deleted on request", "user", l.User)
 	} else {
 		var err error
@@ -153,38 +177,52 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 			return false, fmt.Errorf("encode state: %w", err)
 		}
 	}
-	lang := res.State.Language(b.catalog.Default())
-	if res.Forget {
-		lang = state.Language(b.catalog.Default())
+	userMsg := 0
+	if u != nil && u.Message != nil {
+		userMsg = u.Message.ID
 	}
-	more, err := b.store.Commit(ctx, l, mode, blob)
+	e, err := b.prepare(ctx, l.Item.UpdateID, sub.chat, lang, userMsg, &res)
+	if err != nil {
+		return false, fmt.Errorf("prepare effects: %w", err)
+	}
+	var effects []byte
+	if len(e.Effects) > 0 {
+		if effects, err = json.Marshal(e); err != nil {
+			return false, fmt.Errorf("encode effects: %w", err)
+		}
+	}
+	c, err := b.store.Commit(ctx, l, mode, blob, effects)
 	if err != nil {
 		return false, err
 	}
 	b.metrics.steps.WithLabelValues(stepLabel(res.State.Step)).Inc()
-	toast := ""
-	if stale {
-		toast, _ = b.catalog.Text(lang, "button.stale", nil)
+	if c.OutboxBusy > 0 {
+		// Another process delivers this person's outbox and takes these
+		// effects too; should it have stopped, look again once its claim
+		// lapses.
+		b.kickLater(l.User, c.OutboxBusy)
 	}
-	b.answerCallback(ctx, sub.callback, toast)
-	if res.DeleteInput && !b.opt.KeepPhotoMessages && u != nil && u.Message != nil {
-		b.deleteMessage(ctx, sub.chat, u.Message.ID)
+	if c.Claim != nil {
+		b.wg.Add(1)
+		go func() {
+			defer b.wg.Done()
+			b.dispatch(context.WithoutCancel(ctx), c.Claim)
+		}()
 	}
-	if res.ClearEphemeral {
-		ids, err := b.store.TakeEphemeral(ctx, sub.chat)
-		if err != nil {
-			b.log.Warn("could not list messages to delete", "chat", sub.chat, "err", err)
+	return c.More, nil
+}
+
+// decodeState reads the lease's state; one that cannot be read is
+// replaced by a fresh one: the person starts over rather than being stuck.
+func (b *Bot) decodeState(l *store.Lease) flows.State {
+	var state flows.State
+	if l.State != nil {
+		if err := json.Unmarshal(l.State, &state); err != nil {
+			b.log.Error("stored state unreadable; starting over", "user", l.User, "err", err)
+			state = flows.State{Version: -1}
 		}
-		for _, id := range ids {
-			b.deleteMessage(ctx, sub.chat, id)
-		}
 	}
-	b.deliver(ctx, sub.chat, lang, res.State.Turn, res.Replies)
-	b.tell(ctx, res.Tell)
-	if !more {
-		more, err = b.store.Release(ctx, l)
-	}
-	return more, err
+	return state
 }
 
 // renewWhileWorking keeps the lease alive until stop is called.
@@ -207,81 +245,19 @@ func (b *Bot) renewWhileWorking(ctx context.Context, l *store.Lease) (stop func(
 	return func() { close(done) }
 }
 
-// deliver sends replies in order; a failed one stops the rest, since later
-// replies refer to earlier ones.
-func (b *Bot) deliver(ctx context.Context, chat int64, lang string, turn int, replies []flows.Reply) {
-	for _, r := range replies {
-		msgs, err := b.render(lang, turn, r)
-		if err != nil {
-			b.log.Error("render reply", "id", r.ID, "lang", lang, "err", err)
-			b.metrics.errors.WithLabelValues("render").Inc()
-			continue
-		}
-		for _, m := range msgs {
-			send := b.send
-			if len(r.Photo) > 0 {
-				send = func(ctx context.Context, chat int64, m *tg.SendMessageParams) (*models.Message, error) {
-					return b.sendPhoto(ctx, chat, r.Photo, m)
-				}
-			}
-			sent, err := send(ctx, chat, m)
-			if err == nil && r.Ephemeral && sent != nil {
-				if err := b.store.AddEphemeral(ctx, chat, sent.ID); err != nil {
-					b.log.Warn("could not remember a message to delete later", "chat", chat, "err", err)
-				}
-			}
-			if err != nil {
-				if errors.Is(err, errBlocked) {
-					b.log.Info("person blocked the bot; replies dropped", "chat", chat)
-				} else {
-					b.log.Error("send reply", "chat", chat, "id", r.ID, "err", redact(err, b.opt.Token))
-					b.metrics.errors.WithLabelValues("send").Inc()
-				}
-				return
-			}
-			b.metrics.sent.Inc()
-		}
-	}
-}
-
 // deleteMessage removes a message from a chat: a person's photo of an ID
 // card or a face once stored safely, or a case's photos in a staff
-// member's chat once decided. Telegram allows it for 48 hours.
-func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) {
+// member's chat once decided. Telegram allows it for 48 hours; a message
+// already gone counts as deleted.
+func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) error {
 	err := b.retry(ctx, "deleteMessage", func(ctx context.Context) error {
 		_, err := b.tg.DeleteMessage(ctx, &tg.DeleteMessageParams{ChatID: chat, MessageID: id})
 		return err
 	})
-	if err != nil {
-		b.log.Warn("could not delete a message with personal data", "chat", chat, "message", id, "err", redact(err, b.opt.Token))
+	if err != nil && strings.Contains(err.Error(), "message to delete not found") {
+		return nil
 	}
-}
-
-// tell reaches other people: decisions go into their inbox, to be applied
-// in order with what they are doing; messages are sent in the
-// recipient's language (staff).
-func (b *Bot) tell(ctx context.Context, notices []flows.Notice) {
-	for _, n := range notices {
-		switch {
-		case n.Decision != nil:
-			if err := b.Inject(ctx, n.User, *n.Decision); err != nil {
-				// The decision is recorded by the verifier; the person
-				// sees it in /status even if this message is lost.
-				b.log.Error("deliver decision", "user", n.User, "err", err)
-				b.metrics.errors.WithLabelValues("decision").Inc()
-			}
-		case n.Reply != nil:
-			// In the recipient's language, read from their state.
-			lang := b.catalog.Default()
-			if raw, err := b.store.Load(ctx, n.User); err == nil && raw != nil {
-				var st flows.State
-				if json.Unmarshal(raw, &st) == nil {
-					lang = st.Language(lang)
-				}
-			}
-			b.deliver(ctx, n.User, lang, 0, []flows.Reply{*n.Reply})
-		}
-	}
+	return err
 }
 
 // Inject queues a verifier's decision for a person, as if it were an
@@ -292,9 +268,7 @@ func (b *Bot) Inject(ctx context.Context, user int64, d flows.Decision) error {
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	// Negative IDs never collide with Telegram's update IDs, and come
-	// before the person's queued messages.
-	e, err := b.store.Enqueue(ctx, user, -b.opt.Now().UnixNano(), payload)
+	e, err := b.store.Enqueue(ctx, user, decisionID(d), payload)
 	if err != nil {
 		return fmt.Errorf("queue decision for %d: %w", user, err)
 	}
@@ -349,7 +323,19 @@ func (b *Bot) warnOnce(ctx context.Context, sub subject, id string) {
 	if lang == "" {
 		lang = b.catalog.Default()
 	}
-	b.deliver(ctx, sub.chat, lang, 0, []flows.Reply{flows.Say(id, nil)})
+	// Sent directly, not through the outbox: this is what the person sees
+	// when Redis, where the outbox lives, cannot be reached.
+	msgs, err := b.render(lang, 0, flows.Say(id, nil))
+	if err != nil {
+		b.log.Error("render apology", "id", id, "err", err)
+		return
+	}
+	for _, m := range msgs {
+		if _, err := b.send(ctx, sub.chat, m); err != nil {
+			b.log.Warn("send apology", "chat", sub.chat, "err", redact(err, b.opt.Token))
+			return
+		}
+	}
 }
 
 // kickLater tries a person's inbox again after d, in case the lease holder
@@ -366,18 +352,33 @@ func (b *Bot) kickLater(user int64, d time.Duration) {
 		b.mu.Lock()
 		delete(b.kicks, user)
 		b.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*b.opt.Lease)
-		defer cancel()
-		l, retry, err := b.store.Acquire(ctx, user)
-		switch {
-		case err != nil:
-			b.log.Warn("retry inbox", "user", user, "err", err)
-		case l != nil:
-			b.drain(ctx, l)
-		case retry > 0:
-			b.kickLater(user, retry)
-		}
+		b.takeOver(context.Background(), user)
 	})
+}
+
+// takeOver applies a person's queued updates and delivers their outbox if
+// nobody else does; if someone holds either, it looks again when their
+// lease lapses, in case they stopped.
+func (b *Bot) takeOver(ctx context.Context, user int64) {
+	l, retry, err := b.store.Acquire(ctx, user)
+	switch {
+	case err != nil:
+		b.log.Warn("retry inbox", "user", user, "err", err)
+	case l != nil:
+		b.drain(ctx, l)
+	case retry > 0:
+		b.kickLater(user, retry)
+	}
+	c, retry, err := b.store.ClaimOutbox(ctx, user)
+	switch {
+	case err != nil:
+		b.log.Warn("retry outbox", "user", user, "err", err)
+	case c != nil:
+		b.log.Info("delivering effects another process left", "user", user)
+		b.dispatch(ctx, c)
+	case retry > 0:
+		b.kickLater(user, retry)
+	}
 }
 
 func stepLabel(step string) string {

@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -138,19 +139,27 @@ func (b *Bot) send(ctx context.Context, chat int64, p *tg.SendMessageParams) (*m
 	return msg, err
 }
 
-// sendPhoto uploads a photo with the message's text as caption.
-func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo []byte, m *tg.SendMessageParams) (*models.Message, error) {
+// sendPhoto uploads a photo with a caption, protected: staff must not
+// forward or save a person's photos. A picture beyond what sendPhoto takes
+// is first made to fit (see fitPhoto).
+func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo []byte, caption string, markup json.RawMessage) (*models.Message, error) {
+	photo, err := fitPhoto(photo)
+	if err != nil {
+		return nil, fmt.Errorf("sendPhoto: %w", err)
+	}
 	var msg *models.Message
-	err := b.retry(ctx, "sendPhoto", func(ctx context.Context) error {
-		var err error
-		msg, err = b.tg.SendPhoto(ctx, &tg.SendPhotoParams{
-			ChatID:      chat,
-			Photo:       &models.InputFileUpload{Filename: "photo.jpg", Data: bytes.NewReader(photo)},
-			Caption:     m.Text,
-			ReplyMarkup: m.ReplyMarkup,
-			// Staff must not forward or save a person's photos.
+	err = b.retry(ctx, "sendPhoto", func(ctx context.Context) error {
+		p := &tg.SendPhotoParams{
+			ChatID:         chat,
+			Photo:          &models.InputFileUpload{Filename: "photo.jpg", Data: bytes.NewReader(photo)},
+			Caption:        caption,
 			ProtectContent: true,
-		})
+		}
+		if len(markup) > 0 {
+			p.ReplyMarkup = markup
+		}
+		var err error
+		msg, err = b.tg.SendPhoto(ctx, p)
 		return err
 	})
 	return msg, err

@@ -37,7 +37,7 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 		b.wg.Add(1)
 		defer b.wg.Done()
 		// Finish the update even if Telegram hangs up: it is queued now.
-		if err := b.handle(context.WithoutCancel(r.Context()), raw); errors.Is(err, errTryAgain) {
+		if err := b.handle(context.WithoutCancel(r.Context()), raw, false); errors.Is(err, errTryAgain) {
 			http.Error(w, "try again", http.StatusInternalServerError)
 			return
 		}

@@ -65,6 +65,10 @@ type Step struct {
 	// NoQuestions keeps typed text from being taken as a question here
 	// (confirmations, where a stray answer would confuse).
 	NoQuestions bool
+	// StaffOnly steps act for staff (STAFF_IDS): the right is checked at
+	// every input, when the action applies, not only when the step was
+	// entered; someone removed from the staff meanwhile is turned away.
+	StaffOnly bool
 	// Hint is the message for an input of a kind the step does not take;
 	// by default the engine derives one from Expects.
 	Hint string
@@ -270,6 +274,13 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 			r.s.GroupNoted = true
 			r.say(Say("photo.group_extra", nil))
 		}
+		return r.result()
+	}
+	if step.StaffOnly && (e.env.IsStaff == nil || !e.env.IsStaff(in.User)) && in.Kind != KindCommand {
+		r.note("staff action by someone who is not staff (any more); refused")
+		r.s = restart(r.s)
+		r.say(Say("staff.not_allowed", nil))
+		r.enter(StepMenu)
 		return r.result()
 	}
 	switch in.Kind {

@@ -20,6 +20,9 @@ type Reply struct {
 	// Ephemeral messages are deleted from the chat when a later result
 	// says ClearEphemeral (a case's photos, once it is decided).
 	Ephemeral bool
+	// Protect keeps the message from being forwarded or saved (a case's
+	// details in a staff member's chat). Photos are always protected.
+	Protect bool
 }
 
 // Button is an inline button. Label is a locale message ID, or when Verbatim

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+
+	"pensionbot/idcard"
 )
 
 // Staff is the reviewers' side: staff members (STAFF_IDS) take cases one
@@ -35,8 +37,8 @@ const (
 // Register adds the staff steps and the /review command.
 func (Staff) Register(e *Engine) error {
 	for _, s := range []*Step{
-		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, Actions: []string{"approve", "reject", "skip"}, Load: loadCase, Show: showCase, Handle: handleCase},
-		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, Actions: []string{"reason:", "back"}, Show: showReason, Handle: handleReason},
+		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, StaffOnly: true, Actions: []string{"approve", "reject", "skip"}, Load: loadCase, Show: showCase, Handle: handleCase},
+		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, StaffOnly: true, Actions: []string{"reason:", "back"}, Show: showReason, Handle: handleReason},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err
@@ -78,17 +80,19 @@ func showCase(s *State, _ *Env) []Reply {
 		data []byte
 	}{{"staff.photo.card", c.Card}, {"staff.photo.face", c.Face}, {"staff.photo.liveness", c.Liveness}} {
 		if len(p.data) > 0 {
-			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true})
+			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true, Protect: true})
 		}
 	}
 	var district any = c.District
 	if c.District == DistrictOnCard {
 		district = Msg{ID: "cert.district.on_card"}
 	}
+	// The number and phone are masked: the card photo above shows the
+	// number to whoever compares it, and the text cannot be forwarded.
 	return append(out, Reply{ID: "staff.case", Data: map[string]any{
-		"Name": c.Name, "Number": c.Number, "Age": c.Age, "Phone": c.Phone, "District": district,
+		"Name": c.Name, "Number": idcard.Mask(c.Number), "Age": c.Age, "Phone": maskPhone(c.Phone), "District": district,
 		"Channel": Msg{ID: channel}, "Date": Date(c.Submitted), "Count": c.Waiting,
-	}, Ephemeral: true, Buttons: [][]Button{
+	}, Ephemeral: true, Protect: true, Buttons: [][]Button{
 		Row(Btn("staff.btn.approve", "approve")),
 		Row(Btn("staff.btn.reject", "reject")),
 		Row(Btn("staff.btn.skip", "skip")),

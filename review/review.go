@@ -260,7 +260,14 @@ end
 // KEYS queue claims held expiry case done; ARGV now id staff outcome reason by record_ttl_ms
 var decideScript = redis.NewScript(luaCommon + `
 sweep()
-if redis.call('EXISTS', KEYS[6]) == 1 then return {'decided'} end
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  -- The same staff member deciding the same way again is the same
+  -- decision (a press redelivered after a crash): it is returned again, so
+  -- that the person is told; the person's inbox drops the copy.
+  local d = redis.call('HMGET', KEYS[6], 'staff', 'outcome', 'reason', 'user', 'decided_at')
+  if d[1] == ARGV[3] and d[2] == ARGV[4] and d[3] == ARGV[5] then return {'again', d[4], d[5]} end
+  return {'decided'}
+end
 if redis.call('EXISTS', KEYS[5]) == 0 then return {'nocase'} end
 if not holds(ARGV[2], ARGV[3]) then return {'notclaimant'} end
 local c = redis.call('HMGET', KEYS[5], '` + fUser + `', '` + fChannel + `', '` + fMasked + `')
@@ -480,6 +487,8 @@ func (q *Queue) Decide(ctx context.Context, caseID string, staffID int64, outcom
 	}
 	switch res[0] {
 	case "ok":
+	case "again":
+		now = fromMS(str(res, 2))
 	case "decided":
 		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrDecided)
 	case "nocase":

@@ -5,11 +5,16 @@
 // Every update first goes into the person's inbox (a sorted set ordered by
 // update_id, with the encrypted update beside it). Whoever then holds the
 // person's lease drains the inbox: it loads the state, applies the oldest
-// update, and commits the new state together with the removal of that
-// update in one script, which checks the lease. So on the common path an
-// update costs three round trips: enqueue-and-lease, commit, and release
-// once the replies are sent (a person's further queued updates need no
-// release in between).
+// update, and commits in one script, which checks the lease: the new state,
+// the removal of that update, and the update's effects appended to the
+// person's outbox (a transactional outbox: what a step wants done outside
+// is stored with the state it leads to, or not at all). The same script
+// lets the lease go when the inbox is empty and hands the outbox to the
+// committer unless another process is delivering it, so a person's effects
+// leave in commit order whichever replica committed them. On the common
+// path an update costs two round trips: enqueue-and-lease and commit; the
+// acknowledgements of delivered effects are batched across people (see
+// AckMany).
 //
 // Keys of one person share a hash tag ({u:42}), so the scripts also work on
 // Redis Cluster. Values that may hold personal data (states, queued
@@ -49,6 +54,10 @@ type Options struct {
 	// SeenKeep is how many recent update IDs are remembered per person to
 	// drop redeliveries (default 256).
 	SeenKeep int
+	// OutboxTTL bounds how long undelivered effects are kept (default 48 h:
+	// after that Telegram would refuse deleting the messages anyway, and a
+	// reply that late helps nobody).
+	OutboxTTL time.Duration
 }
 
 // Store is a Redis-backed state store. It is safe for concurrent use.
@@ -74,6 +83,9 @@ func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
 	}
 	if opt.SeenKeep <= 0 {
 		opt.SeenKeep = 256
+	}
+	if opt.OutboxTTL <= 0 {
+		opt.OutboxTTL = 48 * time.Hour
 	}
 	return &Store{rdb: rdb, sealer: sealer, opt: opt}
 }
@@ -132,7 +144,10 @@ type Enqueued struct {
 	RetryIn time.Duration
 }
 
-type keys struct{ state, inbox, items, seen, lock, card, face, liveness, record string }
+type keys struct {
+	state, inbox, items, seen, lock, card, face, liveness, record string
+	out, outlock, dead                                           string
+}
 
 func keysOf(user int64) keys {
 	tag := "{u:" + strconv.FormatInt(user, 10) + "}"
@@ -147,11 +162,16 @@ func keysOf(user int64) keys {
 		face:     tag + ":photo:face",
 		liveness: tag + ":photo:liveness",
 		record:   tag + ":record",
+		// The outbox: effects committed but not yet delivered, the claim
+		// of the process delivering them, and those that kept failing.
+		out:     tag + ":out",
+		outlock: tag + ":outlock",
+		dead:    tag + ":dead",
 	}
 }
 
 func (k keys) list() []string {
-	return []string{k.state, k.inbox, k.items, k.seen, k.lock, k.card, k.face, k.liveness, k.record}
+	return []string{k.state, k.inbox, k.items, k.seen, k.lock, k.card, k.face, k.liveness, k.record, k.out, k.outlock, k.dead}
 }
 
 // lockAndPeek is shared by the scripts: take the lease if the inbox has
@@ -195,39 +215,48 @@ var acquireScript = redis.NewScript(lockAndPeek + `
 return lock_and_peek('idle')
 `)
 
-// KEYS state inbox items seen lock; ARGV token lease_ms update_id mode state ttl_ms
+// KEYS state inbox items seen lock card face liveness record out outlock dead;
+// ARGV token lease_ms update_id mode state ttl_ms effects out_ttl_ms
 // mode: "save" stores the state, "keep" leaves it, "forget" deletes it.
+// Reply: {status, claim, next_id, next_payload, state, entries...}; status
+// "next" (the lease holds the next update) or "done" (the lease is let
+// go); claim "none", "own" (this commit's effects are the whole outbox and
+// the caller delivers them), "all" (the caller delivers the entries, older
+// ones left by a process that stopped included), or the milliseconds until
+// the claim of the process delivering the outbox lapses.
 var commitScript = redis.NewScript(`
 if redis.call('GET', KEYS[5]) ~= ARGV[1] then return {'lost'} end
 redis.call('ZREM', KEYS[2], ARGV[3])
 redis.call('HDEL', KEYS[3], ARGV[3])
 if ARGV[4] == 'save' then
-  redis.call('HSET', KEYS[1], 's', ARGV[5], 'last', ARGV[3])
+  redis.call('HSET', KEYS[1], 's', ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
 elseif ARGV[4] == 'forget' then
-  redis.call('DEL', KEYS[1], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  redis.call('DEL', KEYS[1], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[12])
 end
-local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-redis.call('PEXPIRE', KEYS[5], ARGV[2])
-if not nxt then
-  -- The lease stays until the replies are sent (see Release).
-  return {'done'}
+local claim = 'none'
+if ARGV[7] ~= '' then
+  local n = redis.call('RPUSH', KEYS[10], ARGV[7])
+  redis.call('PEXPIRE', KEYS[10], ARGV[8])
+  if redis.call('SET', KEYS[11], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    if n == 1 then claim = 'own' else claim = 'all' end
+  else
+    claim = redis.call('PTTL', KEYS[11])
+  end
 end
-local st = false
-if ARGV[4] ~= 'forget' then st = redis.call('HGET', KEYS[1], 's') end
-return {'next', nxt, redis.call('HGET', KEYS[3], nxt), st}
-`)
-
-// KEYS state inbox items seen lock; ARGV token lease_ms
-var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[5]) ~= ARGV[1] then return {'lost'} end
+local out = {'done', claim, false, false, false}
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-if not nxt then
+if nxt then
+  redis.call('PEXPIRE', KEYS[5], ARGV[2])
+  out[1], out[3], out[4] = 'next', nxt, redis.call('HGET', KEYS[3], nxt)
+  if ARGV[4] ~= 'forget' then out[5] = redis.call('HGET', KEYS[1], 's') end
+else
   redis.call('DEL', KEYS[5])
-  return {'released'}
 end
-redis.call('PEXPIRE', KEYS[5], ARGV[2])
-return {'next', nxt, redis.call('HGET', KEYS[3], nxt), redis.call('HGET', KEYS[1], 's')}
+if claim == 'all' then
+  for _, e in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do out[#out + 1] = e end
+end
+return out
 `)
 
 // KEYS lock; ARGV token lease_ms
@@ -348,14 +377,25 @@ const (
 	Forget        Mode = "forget" // delete everything stored about the person
 )
 
+// Committed is the outcome of Commit.
+type Committed struct {
+	// More is set when another update is waiting: the lease now holds it
+	// (with the committed state) and the caller goes on.
+	More bool
+	// Claim is set when the caller must deliver the person's outbox (see
+	// Claim); nil when there was nothing to deliver or another process is
+	// delivering it and will take these effects too.
+	Claim *Claim
+	// OutboxBusy is set when another process holds the outbox: how long
+	// until its claim lapses, should that process have stopped.
+	OutboxBusy time.Duration
+}
+
 // Commit applies the lease's current update: it removes the update from the
-// inbox and stores the state, atomically, if the lease is still held. It
-// reports whether another update is waiting; if so the lease now holds it
-// (with the committed state) and the caller goes on. If not, the lease is
-// kept until the caller has sent the replies and calls Release: were it
-// let go here, another replica could send the replies of the person's next
-// update before these, out of order in the chat.
-func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (bool, error) {
+// inbox, stores the state and appends effects (nil for none) to the
+// person's outbox, atomically, if the lease is still held. When no other
+// update waits, the lease is let go in the same step.
+func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects []byte) (Committed, error) {
 	k := keysOf(l.User)
 	var sealed []byte
 	ttl := s.opt.IdleTTL
@@ -366,46 +406,46 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state []byte) (
 	case Save:
 		sealed = s.sealer.Seal(state, []byte(k.state))
 	}
+	var entry []byte
+	if len(effects) > 0 {
+		entry = s.sealer.Seal(effects, []byte(k.out))
+	}
 	res, err := commitScript.Run(ctx, s.rdb, k.list(),
 		l.token, s.opt.Lease.Milliseconds(), strconv.FormatInt(l.Item.UpdateID, 10),
-		string(mode), sealed, ttl.Milliseconds()).Slice()
+		string(mode), sealed, ttl.Milliseconds(), entry, s.opt.OutboxTTL.Milliseconds()).Slice()
 	if err != nil {
-		return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+		return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+	}
+	if res[0] == "lost" {
+		return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, ErrLeaseLost)
+	}
+	if len(res) < 5 {
+		return Committed{}, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res)
+	}
+	var out Committed
+	if ms, ok := res[1].(int64); ok {
+		out.OutboxBusy = time.Duration(max(ms, 1)) * time.Millisecond
+	}
+	switch res[1] {
+	case "own":
+		out.Claim = &Claim{User: l.User, token: l.token, Entries: [][]byte{effects}}
+	case "all":
+		out.Claim = &Claim{User: l.User, token: l.token}
+		if out.Claim.Entries, err = s.openEntries(l.User, res[5:]); err != nil {
+			return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+		}
 	}
 	switch res[0] {
-	case "lost":
-		return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, ErrLeaseLost)
 	case "done":
-		return false, nil
 	case "next":
-		if err := s.fill(l, res[1:]); err != nil {
-			return false, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+		if err := s.fill(l, res[2:]); err != nil {
+			return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
 		}
-		return true, nil
+		out.More = true
+	default:
+		return Committed{}, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res[0])
 	}
-	return false, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res[0])
-}
-
-// Release gives the lease up once the replies of the last commit were
-// sent. If an update arrived meanwhile, the lease is kept and holds it, and
-// Release reports true: the caller goes on.
-func (s *Store) Release(ctx context.Context, l *Lease) (bool, error) {
-	res, err := releaseScript.Run(ctx, s.rdb, keysOf(l.User).list(), l.token, s.opt.Lease.Milliseconds()).Slice()
-	if err != nil {
-		return false, fmt.Errorf("release lease of %d: %w", l.User, err)
-	}
-	switch res[0] {
-	case "released":
-		return false, nil
-	case "lost":
-		return false, fmt.Errorf("release lease of %d: %w", l.User, ErrLeaseLost)
-	case "next":
-		if err := s.fill(l, res[1:]); err != nil {
-			return false, fmt.Errorf("release lease of %d: %w", l.User, err)
-		}
-		return true, nil
-	}
-	return false, fmt.Errorf("release lease of %d: unexpected reply %v", l.User, res[0])
+	return out, nil
 }
 
 // Renew extends the lease while a slow update is being applied.

@@ -54,16 +54,11 @@ func TestEnqueueCommitInOrder(t *testing.T) {
 	for {
 		got = append(got, string(l.Item.Payload))
 		state += string(l.Item.Payload)
-		more, err := s.Commit(ctx, l, Save, []byte(state))
+		c, err := s.Commit(ctx, l, Save, []byte(state), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !more {
-			if more, err = s.Release(ctx, l); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !more {
+		if !c.More {
 			break
 		}
 		if string(l.State) != state {
@@ -106,21 +101,16 @@ func TestLeaseLostAndTakeover(t *testing.T) {
 	if err != nil || l2 == nil || l2.Item.UpdateID != 1 {
 		t.Fatalf("takeover: %+v %v", l2, err)
 	}
-	if _, err := s.Commit(ctx, e.Lease, Save, []byte("old")); !errors.Is(err, ErrLeaseLost) {
+	if _, err := s.Commit(ctx, e.Lease, Save, []byte("old"), nil); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("stale holder committed: %v", err)
 	}
 	if err := s.Renew(ctx, e.Lease); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("stale holder renewed: %v", err)
 	}
-	if _, err := s.Commit(ctx, l2, Save, []byte("new")); err != nil {
+	if cm, err := s.Commit(ctx, l2, Save, []byte("new"), nil); err != nil || cm.More {
 		t.Fatal(err)
 	}
-	if n, _ := c.Exists(ctx, "{u:5}:lock").Result(); n != 1 {
-		t.Fatal("lease let go before the replies were sent")
-	}
-	if more, err := s.Release(ctx, l2); err != nil || more {
-		t.Fatalf("release: %v %v", more, err)
-	}
+	// The last commit lets the lease go.
 	if n, _ := c.Exists(ctx, "{u:5}:lock").Result(); n != 0 {
 		t.Fatal("lock left behind")
 	}
@@ -151,10 +141,8 @@ func TestForgetDeletesState(t *testing.T) {
 
 func commitRelease(t *testing.T, s *Store, l *Lease, mode Mode, state []byte) {
 	t.Helper()
-	more, err := s.Commit(context.Background(), l, mode, state)
-	if err == nil && !more {
-		more, err = s.Release(context.Background(), l)
-	}
+	c, err := s.Commit(context.Background(), l, mode, state, nil)
+	more := c.More
 	if err != nil || more {
 		t.Fatalf("commit: more=%v err=%v", more, err)
 	}
@@ -219,7 +207,7 @@ func TestIdleStateExpires(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 5, Options{IdleTTL: time.Hour})
 	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"))
-	s.Commit(ctx, e.Lease, Save, []byte("s"))
+	s.Commit(ctx, e.Lease, Save, []byte("s"), nil)
 	ttl, _ := c.PTTL(ctx, "{u:3}:state").Result()
 	if ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Fatalf("state ttl %v", ttl)
@@ -232,7 +220,7 @@ func TestNothingReadableAtRest(t *testing.T) {
 	secretText := []byte("张秀兰 11010519491231002X 13800138000")
 	e, _ := s.Enqueue(ctx, 4, 1, secretText)
 	s.Enqueue(ctx, 4, 2, secretText)
-	s.Commit(ctx, e.Lease, Save, secretText)
+	s.Commit(ctx, e.Lease, Save, secretText, nil)
 	keys, _ := c.Keys(ctx, "*").Result()
 	for _, k := range keys {
 		dump, err := c.Dump(ctx, k).Bytes()
@@ -266,10 +254,8 @@ func TestConcurrentProcessesApplyOnceInOrder(t *testing.T) {
 	drain := func(s *Store, l *Lease) {
 		for l != nil {
 			st := string(l.State) + strconv.FormatInt(l.Item.UpdateID, 10) + ","
-			more, err := s.Commit(ctx, l, Save, []byte(st))
-			if err == nil && !more {
-				more, err = s.Release(ctx, l)
-			}
+			c, err := s.Commit(ctx, l, Save, []byte(st), nil)
+			more := c.More
 			if err != nil {
 				t.Error(err)
 				return

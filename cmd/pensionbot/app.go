@@ -278,6 +278,9 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Work a stopped process left (an update queued but not applied, effects
+	// committed but not delivered) is picked up now and then.
+	go a.bot.Sweep(ctx, time.Minute)
 	var err error
 	if a.hook != nil {
 		serve(a.hook, a.bot.WebhookHandler(a.cfg.WebhookSecret))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,8 +89,17 @@ func TestCertificationEndToEnd(t *testing.T) {
 	waitFor(t, h, staffID, "new case is waiting")
 	h.tg.SendText(staff, "/review")
 	caseMsg := waitFor(t, h, staffID, "Case for review")
-	if !strings.Contains(caseMsg.Text, "53010219200508011X") {
-		t.Fatalf("staff need the full number: %q", caseMsg.Text)
+	// The text shows the number and phone masked (the card photo shows
+	// the number to whoever compares it), and no message of the case can
+	// be forwarded or saved.
+	if !strings.Contains(caseMsg.Text, "530102********011X") || strings.Contains(caseMsg.Text, "53010219200508011X") {
+		t.Fatalf("case text must show the number masked: %q", caseMsg.Text)
+	}
+	for _, c := range append(h.tg.Calls("sendMessage"), h.tg.Calls("sendPhoto")...) {
+		isCase := c.Method == "sendPhoto" || strings.Contains(c.Params["text"], "Case for review")
+		if c.Params["chat_id"] == strconv.FormatInt(staffID, 10) && isCase && c.Params["protect_content"] != "true" {
+			t.Fatalf("%s to staff without protect_content: %v", c.Method, c.Params)
+		}
 	}
 	photos := 0
 	for _, m := range h.tg.Messages(staffID) {

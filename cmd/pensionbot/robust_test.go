@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"pensionbot/internal/telegramtest"
 )
 
@@ -250,6 +252,9 @@ func TestBinarySurvivesKill9(t *testing.T) {
 	if !strings.Contains(ms[3].Text, "borre todo") {
 		t.Fatalf("forget prompt: %q", ms[3].Text)
 	}
+	// Killed once the prompt's delivery was recorded (a kill between the
+	// send and that record would send it again: delivery is at least once).
+	waitOutboxEmpty(t, redisClient(t, 8), u.ID)
 	cmd.Process.Kill() // kill -9
 	cmd.Wait()
 
@@ -365,4 +370,17 @@ func (h *harness) binary() func() *exec.Cmd {
 		}
 		return cmd
 	}
+}
+
+// waitOutboxEmpty waits until every effect committed for user was
+// delivered and acknowledged.
+func waitOutboxEmpty(t *testing.T, rdb *redis.Client, user int64) {
+	t.Helper()
+	key := fmt.Sprintf("{u:%d}:out", user)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if n, err := rdb.Exists(context.Background(), key).Result(); err == nil && n == 0 {
+			return
+		}
+	}
+	t.Fatalf("outbox of %d not delivered", user)
 }

@@ -1,0 +1,312 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"pensionbot/flows"
+	"pensionbot/store"
+)
+
+// entry is one update's effects as they are committed with its state: the
+// transactional outbox. Everything is rendered before the commit (in the
+// person's language, or a recipient's), so delivering is only sending.
+type entry struct {
+	Update  int64    `json:"u"`
+	Effects []effect `json:"e"`
+}
+
+// effect is one thing to do outside. ID (update and position) names it in
+// logs and dead letters.
+type effect struct {
+	Kind string `json:"k"` // send, photo, delete, clear, decision
+	Chat int64  `json:"c"`
+	ID   string `json:"id"`
+	// send and photo
+	Text      string          `json:"t,omitempty"`
+	Markup    json.RawMessage `json:"m,omitempty"`
+	Photo     []byte          `json:"p,omitempty"`
+	Protect   bool            `json:"pr,omitempty"`
+	Ephemeral bool            `json:"eph,omitempty"`
+	// delete
+	Message int `json:"msg,omitempty"`
+	// decision: queued into Chat's inbox
+	Decision *flows.Decision `json:"d,omitempty"`
+}
+
+// prepare turns an engine result into the outbox entry: the replies
+// rendered, deletions, notices to others rendered in their language,
+// decisions for other people's inboxes.
+func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string, userMsg int, res *flows.Result) (*entry, error) {
+	e := &entry{Update: update}
+	add := func(f effect) {
+		f.ID = fmt.Sprintf("%d.%d", update, len(e.Effects))
+		e.Effects = append(e.Effects, f)
+	}
+	if res.DeleteInput && !b.opt.KeepPhotoMessages && userMsg != 0 {
+		add(effect{Kind: "delete", Chat: chat, Message: userMsg})
+	}
+	if res.ClearEphemeral {
+		add(effect{Kind: "clear", Chat: chat})
+	}
+	sends, err := b.renderAll(chat, lang, res.State.Turn, res.Replies)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range sends {
+		add(f)
+	}
+	for _, n := range res.Tell {
+		switch {
+		case n.Decision != nil:
+			add(effect{Kind: "decision", Chat: n.User, Decision: n.Decision})
+		case n.Reply != nil:
+			// In the recipient's language, read from their state: a read
+			// before the commit, like OCR.
+			rl := b.catalog.Default()
+			if raw, err := b.store.Load(ctx, n.User); err == nil && raw != nil {
+				var st flows.State
+				if json.Unmarshal(raw, &st) == nil {
+					rl = st.Language(rl)
+				}
+			}
+			sends, err := b.renderAll(n.User, rl, 0, []flows.Reply{*n.Reply})
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range sends {
+				add(f)
+			}
+		}
+	}
+	return e, nil
+}
+
+// renderAll renders replies for one chat. A reply that cannot be rendered
+// is left out with a log line: the others still help the person.
+func (b *Bot) renderAll(chat int64, lang string, turn int, replies []flows.Reply) ([]effect, error) {
+	var out []effect
+	for _, r := range replies {
+		msgs, err := b.render(lang, turn, r)
+		if err != nil {
+			b.log.Error("render reply", "id", r.ID, "lang", lang, "err", err)
+			b.metrics.errors.WithLabelValues("render").Inc()
+			continue
+		}
+		for _, m := range msgs {
+			f := effect{Kind: "send", Chat: chat, Text: m.Text, Ephemeral: r.Ephemeral, Protect: r.Protect}
+			if m.ReplyMarkup != nil {
+				raw, err := json.Marshal(m.ReplyMarkup)
+				if err != nil {
+					return nil, fmt.Errorf("encode markup of %q: %w", r.ID, err)
+				}
+				f.Markup = raw
+			}
+			if len(r.Photo) > 0 {
+				f.Kind, f.Photo, f.Protect = "photo", r.Photo, true
+			}
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// dispatch delivers a claimed outbox in order, acknowledges what was done
+// and goes on with whatever was committed meanwhile, until the outbox is
+// empty or the claim is lost (another process then goes on).
+func (b *Bot) dispatch(ctx context.Context, c *store.Claim) {
+	stop := b.renewClaimWhileWorking(ctx, c)
+	defer stop()
+	for len(c.Entries) > 0 {
+		for _, raw := range c.Entries {
+			b.deliverEntry(ctx, c.User, raw)
+		}
+		res := b.acks.ack(ctx, store.Ack{Claim: c, N: len(c.Entries)})
+		switch {
+		case res.Err != nil:
+			// The claim lapses and the sweeper, or the next commit, hands
+			// the outbox over; what was sent may be sent again then.
+			b.log.Error("acknowledge outbox", "user", c.User, "err", res.Err)
+			b.metrics.errors.WithLabelValues("outbox").Inc()
+			return
+		case res.Lost:
+			b.log.Warn("outbox claim lost; another process goes on", "user", c.User)
+			return
+		}
+	}
+}
+
+func (b *Bot) renewClaimWhileWorking(ctx context.Context, c *store.Claim) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(b.opt.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := b.store.RenewClaim(ctx, c); err != nil {
+					b.log.Warn("renew outbox claim", "user", c.User, "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// deliverEntry performs one update's effects. An effect that fails for
+// good goes to the dead letters and the next one is tried: a photo
+// Telegram refuses must not keep a case's text and buttons from staff.
+func (b *Bot) deliverEntry(ctx context.Context, user int64, raw []byte) {
+	var e entry
+	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil {
+		b.log.Error("outbox entry unreadable; skipped", "user", user)
+		b.metrics.errors.WithLabelValues("outbox").Inc()
+		return
+	}
+	blocked := map[int64]bool{}
+	for _, f := range e.Effects {
+		if blocked[f.Chat] {
+			continue
+		}
+		err := b.perform(ctx, f)
+		switch {
+		case err == nil:
+		case errors.Is(err, errBlocked):
+			// Nothing more reaches this chat; not worth a dead letter.
+			b.log.Info("person blocked the bot; messages dropped", "chat", f.Chat)
+			blocked[f.Chat] = true
+		default:
+			b.log.Error("effect failed; kept as a dead letter", "user", user, "effect", f.ID, "kind", f.Kind, "chat", f.Chat, "err", redact(err, b.opt.Token))
+			b.metrics.dead.Inc()
+			if raw, jerr := json.Marshal(f); jerr == nil {
+				if derr := b.store.DeadLetter(ctx, user, raw); derr != nil {
+					b.log.Error("keep dead letter", "user", user, "err", derr)
+				}
+			}
+		}
+	}
+}
+
+// perform does one effect.
+func (b *Bot) perform(ctx context.Context, f effect) error {
+	switch f.Kind {
+	case "send", "photo":
+		var sent *models.Message
+		var err error
+		if f.Kind == "photo" {
+			sent, err = b.sendPhoto(ctx, f.Chat, f.Photo, f.Text, f.Markup)
+		} else {
+			p := &tg.SendMessageParams{Text: f.Text, ProtectContent: f.Protect}
+			if len(f.Markup) > 0 {
+				p.ReplyMarkup = f.Markup
+			}
+			sent, err = b.send(ctx, f.Chat, p)
+		}
+		if err != nil {
+			return err
+		}
+		b.metrics.sent.Inc()
+		if f.Ephemeral && sent != nil {
+			if err := b.store.AddEphemeral(ctx, f.Chat, sent.ID); err != nil {
+				b.log.Warn("could not remember a message to delete later", "chat", f.Chat, "err", err)
+			}
+		}
+		return nil
+	case "delete":
+		return b.deleteMessage(ctx, f.Chat, f.Message)
+	case "clear":
+		ids, err := b.store.TakeEphemeral(ctx, f.Chat)
+		if err != nil {
+			return fmt.Errorf("list messages to delete in %d: %w", f.Chat, err)
+		}
+		for _, id := range ids {
+			if err := b.deleteMessage(ctx, f.Chat, id); err != nil {
+				b.log.Warn("could not delete a message with personal data", "chat", f.Chat, "message", id, "err", redact(err, b.opt.Token))
+			}
+		}
+		return nil
+	case "decision":
+		return b.Inject(ctx, f.Chat, *f.Decision)
+	}
+	return fmt.Errorf("unknown effect kind %q", f.Kind)
+}
+
+// decisionID is the inbox ID of a decision: the same decision always gets
+// the same ID, so a decision delivered twice (a staff press redelivered
+// after a crash, an agency polled again) is dropped as a duplicate.
+// Negative IDs never collide with Telegram's update IDs and come before
+// the person's queued messages.
+func decisionID(d flows.Decision) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(d.CaseID + "/" + d.Outcome + "/" + d.Reason))
+	return -int64(h.Sum64()>>2) - 1
+}
+
+// acker batches outbox acknowledgements of many people into one Redis
+// round trip: an acknowledgement waits only for the pipeline in flight,
+// so under load hundreds share one trip.
+type acker struct {
+	store Store
+	reqs  chan ackReq
+}
+
+type ackReq struct {
+	ack  store.Ack
+	done chan store.AckResult
+}
+
+func newAcker(s Store) *acker { return &acker{store: s, reqs: make(chan ackReq, 1024)} }
+
+func (a *acker) ack(ctx context.Context, ack store.Ack) store.AckResult {
+	r := ackReq{ack: ack, done: make(chan store.AckResult, 1)}
+	select {
+	case a.reqs <- r:
+	case <-ctx.Done():
+		return store.AckResult{Err: ctx.Err()}
+	}
+	select {
+	case res := <-r.done:
+		return res
+	case <-ctx.Done():
+		return store.AckResult{Err: ctx.Err()}
+	}
+}
+
+// run serves acknowledgements until ctx ends.
+func (a *acker) run(ctx context.Context) {
+	const maxBatch = 512
+	batch := make([]ackReq, 0, maxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-a.reqs:
+			batch = append(batch[:0], r)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-a.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		acks := make([]store.Ack, len(batch))
+		for i, r := range batch {
+			acks[i] = r.ack
+		}
+		for i, res := range a.store.AckMany(context.WithoutCancel(ctx), acks) {
+			batch[i].done <- res
+		}
+	}
+}
