@@ -146,7 +146,7 @@ type Enqueued struct {
 
 type keys struct {
 	state, inbox, items, seen, lock, card, face, liveness, record string
-	out, outlock, dead                                           string
+	out, outlock, dead                                            string
 }
 
 func keysOf(user int64) keys {
