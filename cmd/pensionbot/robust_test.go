@@ -17,6 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"pensionbot/internal/telegramtest"
+	"pensionbot/secret"
+	"pensionbot/store"
 )
 
 const hookSecret = "s3cret-webhook-token-for-tests"
@@ -383,4 +385,42 @@ func waitOutboxEmpty(t *testing.T, rdb *redis.Client, user int64) {
 		}
 	}
 	t.Fatalf("outbox of %d not delivered", user)
+}
+
+// An effect Telegram keeps refusing goes to the dead letters, with a log
+// line and a metric, and the effects after it are still delivered.
+func TestFailingEffectBecomesDeadLetter(t *testing.T) {
+	h := newHarness(t, 17, nil)
+	app, _ := h.start()
+	u := telegramtest.User{ID: 2011, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	ms := h.wait(u.ID, 1)
+	h.tg.FailNext("sendMessage", 1, 400, 0) // the welcome is refused for good
+	press(h, u, ms[0], "English")
+	ms = h.wait(u.ID, 2)
+	if !strings.Contains(ms[1].Text, "What would you like") {
+		t.Fatalf("the menu after the refused welcome did not arrive: %q", ms[1].Text)
+	}
+	waitOutboxEmpty(t, redisClient(t, 17), u.ID)
+	sl, err := secret.Parse(h.env["DATA_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := store.New(redisClient(t, 17), sl, store.Options{}).DeadLetters(context.Background(), u.ID)
+	if err != nil || len(dead) != 1 || !strings.Contains(string(dead[0]), "Welcome") {
+		t.Fatalf("dead letters: %q %v", dead, err)
+	}
+	if !strings.Contains(h.logs.String(), "dead letter") {
+		t.Error("no log line for the dead letter")
+	}
+	mfs, _ := app.Metrics.Gather()
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() == "pensionbot_dead_letters_total" && mf.GetMetric()[0].GetCounter().GetValue() == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("dead letter not counted in pensionbot_dead_letters_total")
+	}
 }

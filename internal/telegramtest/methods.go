@@ -246,9 +246,10 @@ func (s *Server) sendMessage(_ context.Context, p map[string]string) (result, *a
 		m.RemoveKeyboard = mk.remove
 		m.inline = mk.inline
 	}
+	m.Protected = paramBool(p, "protect_content")
 	c.bot = append(c.bot, m)
 	c.botByID[m.ID] = m
-	s.notifyLocked()
+	s.sentLocked(c.chat.ID)
 	return result{value: s.wireMessageLocked(c, m)}, nil
 }
 
@@ -266,6 +267,11 @@ func (s *Server) sendPhoto(_ context.Context, p map[string]string) (result, *api
 	if utf16Len(p["caption"]) > 1024 {
 		return result{}, badRequest("message caption is too long")
 	}
+	if uploaded {
+		if aerr := checkPhotoUpload([]byte(data)); aerr != nil {
+			return result{}, aerr
+		}
+	}
 	mk, aerr := parseMarkup(p["reply_markup"])
 	if aerr != nil {
 		return result{}, aerr
@@ -278,9 +284,10 @@ func (s *Server) sendPhoto(_ context.Context, p map[string]string) (result, *api
 	if mk != nil {
 		m.ReplyMarkup, m.Buttons, m.inline = mk.raw, mk.buttons, mk.inline
 	}
+	m.Protected = paramBool(p, "protect_content")
 	c.bot = append(c.bot, m)
 	c.botByID[m.ID] = m
-	s.notifyLocked()
+	s.sentLocked(c.chat.ID)
 	return result{value: s.wireMessageLocked(c, m)}, nil
 }
 
@@ -434,8 +441,14 @@ func (s *Server) deleteMessage(_ context.Context, p map[string]string) (result, 
 		return result{}, badRequest("message identifier is not specified")
 	}
 	if m := c.botByID[int(id)]; m != nil && !m.Deleted {
+		if s.nowUnix()-m.date > deleteWindow {
+			return result{}, badRequest("message can't be deleted for everyone")
+		}
 		m.Deleted = true
 	} else if u := c.userMsgs[int(id)]; u != nil && !u.deleted {
+		if s.nowUnix()-u.date > deleteWindow {
+			return result{}, badRequest("message can't be deleted for everyone")
+		}
 		u.deleted = true
 		c.deletedUser = append(c.deletedUser, int(id))
 	} else {
@@ -447,7 +460,7 @@ func (s *Server) deleteMessage(_ context.Context, p map[string]string) (result, 
 
 func (s *Server) answerCallbackQuery(_ context.Context, p map[string]string) (result, *apiError) {
 	cb := s.callbacks[p["callback_query_id"]]
-	if cb == nil || cb.answered {
+	if cb == nil || cb.answered || s.nowUnix()-cb.created > callbackAnswerWindow {
 		return result{}, badRequest("query is too old and response timeout expired or query ID is invalid")
 	}
 	if utf16Len(p["text"]) > maxCallbackAnswer {

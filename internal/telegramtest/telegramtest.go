@@ -110,6 +110,9 @@ type Message struct {
 	// Photo holds the bytes of a photo the bot uploaded (sendPhoto); Text
 	// is then its caption.
 	Photo []byte
+	// Protected reports protect_content: the person cannot forward or save
+	// the message.
+	Protected bool
 }
 
 // Button is one inline keyboard button.
@@ -150,6 +153,7 @@ type Server struct {
 	nextCallback   int
 	callbacks      map[string]*callbackState
 
+	onSend   func(chat int64) // see OnSend
 	calls    []Call
 	errs     []errorRecord
 	faults   map[string][]apiError // canonical method name -> queued failures
@@ -193,6 +197,7 @@ type storedFile struct {
 type callbackState struct {
 	answered bool
 	text     string
+	created  int // unix time of the press
 }
 
 type pollReq struct {

@@ -320,7 +320,7 @@ func (s *Server) PressButton(from User, messageID int, data string) (updateID in
 	}
 	s.nextCallback++
 	callbackID = fmt.Sprintf("cbq-%d", s.nextCallback)
-	s.callbacks[callbackID] = &callbackState{}
+	s.callbacks[callbackID] = &callbackState{created: s.nowUnix()}
 	msg := s.wireMessageLocked(c, m)
 	cq := models.CallbackQuery{
 		ID:           callbackID,
