@@ -40,11 +40,11 @@ type buttonView struct {
 }
 
 type keyboardView struct {
-	MessageID   int             `json:"message_id"`
-	Rows        [][]keyButton   `json:"rows"`
-	OneTime     bool            `json:"one_time"`
-	Used        bool            `json:"used"` // a one-time keyboard after a message was sent: hidden, can be reopened
-	Placeholder string          `json:"placeholder,omitempty"`
+	MessageID   int           `json:"message_id"`
+	Rows        [][]keyButton `json:"rows"`
+	OneTime     bool          `json:"one_time"`
+	Used        bool          `json:"used"` // a one-time keyboard after a message was sent: hidden, can be reopened
+	Placeholder string        `json:"placeholder,omitempty"`
 }
 
 type keyButton struct {
