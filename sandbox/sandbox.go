@@ -309,8 +309,12 @@ func (s *Sandbox) press(w http.ResponseWriter, r *http.Request, p Person) {
 		httpError(w, http.StatusBadRequest, "body must be JSON {\"message_id\": 1, \"data\": \"…\"}")
 		return
 	}
-	// The emulator checks that the message still carries the button; a
-	// press on one that is gone (the page lagged) is logged and dropped.
+	// A press on a button that is gone (the page lagged behind an edit) is
+	// refused here; the emulator would only log it.
+	if !hasButton(s.api.Messages(p.ID), body.MessageID, body.Data) {
+		httpError(w, http.StatusConflict, "that button is no longer there")
+		return
+	}
 	updateID, cb := s.api.PressButton(p.user(), body.MessageID, body.Data)
 	if updateID == 0 {
 		httpError(w, http.StatusConflict, "that button is no longer there")
@@ -320,6 +324,22 @@ func (s *Sandbox) press(w http.ResponseWriter, r *http.Request, p Person) {
 	s.presses[p.ID] = append(s.presses[p.ID], cb)
 	s.mu.Unlock()
 	writeJSON(w, map[string]any{"callback_query_id": cb})
+}
+
+func hasButton(msgs []telegramtest.Message, id int, data string) bool {
+	for _, m := range msgs {
+		if m.ID != id || m.Deleted {
+			continue
+		}
+		for _, row := range m.Buttons {
+			for _, b := range row {
+				if b.Data == data && b.URL == "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // sendContact shares the person's own contact, as Telegram's share-contact

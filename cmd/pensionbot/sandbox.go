@@ -127,7 +127,7 @@ func NewSandbox(ctx context.Context, getenv func(string) string, log *slog.Logge
 	sb.rdb = redis.NewClient(ropt)
 	if err := store.ClaimSandbox(ctx, sb.rdb); err != nil {
 		if errors.Is(err, store.ErrNotSandboxDB) {
-			return nil, &configError{"SANDBOX_REDIS_URL", fmt.Sprintf("%v at %s; give the sandbox an empty database", err, redisURL)}
+			return nil, &configError{"SANDBOX_REDIS_URL", fmt.Sprintf("%s: %v; the sandbox empties its database at every start, so give it an empty one (redis://host:port/N)", redisURL, store.ErrNotSandboxDB)}
 		}
 		return nil, fmt.Errorf("sandbox redis at %s: %w", ropt.Addr, err)
 	}
