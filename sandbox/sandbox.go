@@ -418,6 +418,13 @@ func (s *Sandbox) sendVoice(w http.ResponseWriter, r *http.Request, p Person) {
 	}
 	secs, _ := strconv.Atoi(r.FormValue("duration"))
 	secs = max(1, min(secs, 3600))
+	if isWebM(data) {
+		if ogg, err := webmToOgg(data); err != nil {
+			s.log.Warn("sandbox: voice note sent as recorded (WebM), not as Telegram's Ogg", "err", err)
+		} else {
+			data, mime = ogg, "audio/ogg"
+		}
+	}
 	if mime == "" {
 		mime = "audio/ogg"
 	}

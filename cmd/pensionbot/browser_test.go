@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -172,6 +175,9 @@ func TestSandboxInBrowser(t *testing.T) {
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
+		// A fake microphone (a beep) and camera, allowed without asking.
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1320, 940),
 	)
@@ -263,6 +269,30 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Fatalf("result without validity: %q", result)
 	}
 	t.Logf("certified and approved in the browser in %v", time.Since(started).Round(time.Millisecond))
+
+	// A voice note recorded in the browser reaches the bot as Telegram's
+	// voice notes do: Opus in Ogg.
+	pens.run("record a voice note",
+		chromedp.Click(chromedp.CSS(pens.phone(".mic-btn"))),
+		chromedp.WaitVisible(chromedp.CSS(pens.phone(".recording"))),
+		chromedp.Sleep(1500*time.Millisecond),
+		chromedp.Click(chromedp.CSS(pens.phone(".rec-send"))),
+	)
+	src, err := chromedp.Run(pens.ctx, chromedp.Poll[string](
+		fmt.Sprintf(`(document.querySelector(%s) || {}).src || ""`, jsString(pens.phone(`.msg.me[data-kind="voice"] audio`))),
+		chromedp.WithPollingTimeout(30*time.Second)))
+	if err != nil {
+		t.Fatalf("voice note not shown: %v", err)
+	}
+	resp, err := http.Get(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voice, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.HasPrefix(voice, []byte("OggS")) || !bytes.Contains(voice[:100], []byte("OpusHead")) {
+		t.Fatalf("voice note is not Ogg Opus: %q…", voice[:min(len(voice), 40)])
+	}
 
 	if *sandboxScreenshot != "" {
 		pens.run("show side by side",
