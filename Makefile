@@ -11,7 +11,8 @@ build:
 
 # Installs and starts a local redis-server if none answers at REDIS_URL,
 # creates a private data key in .data/ on first use, and runs the bot with
-# TELEGRAM_BOT_TOKEN from the environment.
+# TELEGRAM_BOT_TOKEN from the environment; without a token, in the sandbox
+# (a simulated Telegram with a web chat on SANDBOX_LISTEN, 127.0.0.1:8080).
 run:
 	bash scripts/run-local.sh
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that pensionbot's tests need, when missing:
 # tesseract with its Simplified Chinese and English data (cardread tests) and
-# a CJK font that golang.org/x/image can parse (internal/cardgen).
+# a CJK font that golang.org/x/image can parse (internal/cardgen); Debian's
+# chromium for the sandbox's browser test (cmd/pensionbot), with a colour
+# emoji font so that its screenshots show the bot's buttons as people see
+# them.
 # Idempotent: it does nothing when everything is installed; it runs
 # `apt-get update` once, and only when something must be installed.
 set -euo pipefail
@@ -11,6 +14,8 @@ packages=(
 	tesseract-ocr-chi-sim
 	tesseract-ocr-eng
 	fonts-droid-fallback
+	chromium
+	fonts-noto-color-emoji
 )
 
 missing=()

@@ -3,9 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Without a token the bot runs in the sandbox: a simulated Telegram on this
+# machine with a web chat (see README: Try it). With one it runs on Telegram.
+mode=()
 if [ -z "${TELEGRAM_BOT_TOKEN:-}" ]; then
-	echo "make run: TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot) and export the token it gives you." >&2
-	exit 2
+	echo "make run: TELEGRAM_BOT_TOKEN is not set: starting the sandbox (simulated Telegram with a web chat on ${SANDBOX_LISTEN:-127.0.0.1:8080})."
+	echo "make run: to run on Telegram, create a bot with @BotFather (/newbot) and export TELEGRAM_BOT_TOKEN."
+	mode=(sandbox)
 fi
 
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -39,4 +43,4 @@ if [ -z "${DATA_KEY:-}" ]; then
 fi
 
 export LOG_FORMAT="${LOG_FORMAT:-text}"
-exec go run ./cmd/pensionbot
+exec go run ./cmd/pensionbot "${mode[@]}"

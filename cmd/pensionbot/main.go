@@ -1,6 +1,7 @@
 // Command pensionbot runs the pension certification bot for Telegram. It is
 // the only place that reads the environment; see README.md for the
-// settings.
+// settings. `pensionbot sandbox` runs it against a simulated Telegram with
+// a web chat, to try it without a bot token.
 package main
 
 import (
@@ -16,6 +17,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 {
+		// `pensionbot sandbox`: the bot against a simulated Telegram with a
+		// web chat (sandbox.go).
+		if os.Args[1] != "sandbox" || len(os.Args) > 2 {
+			fmt.Fprintln(os.Stderr, "usage: pensionbot [sandbox]  (settings come from the environment, see README.md)")
+			os.Exit(2)
+		}
+		os.Exit(runSandbox(ctx, os.Getenv, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(ctx, os.Getenv, os.Stderr))
 }
 

@@ -127,7 +127,7 @@ type Server struct {
 	// Token is the only token the fake accepts; any other gets 401.
 	Token string
 
-	t         testing.TB
+	t         reporter // the test, or the sandbox's logger (see emulator.go)
 	srv       *httptest.Server
 	done      chan struct{} // closed by Close to release long polls
 	closeOnce sync.Once
@@ -218,8 +218,15 @@ func New(t testing.TB) *Server {
 	t.Helper()
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(t.Name()))
+	s := newServer(t, fmt.Sprintf("%d:ABC-test-%016x", BotID, h.Sum64()))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// newServer starts a server that reports misuse to t; New and Start share it.
+func newServer(t reporter, token string) *Server {
 	s := &Server{
-		Token:        fmt.Sprintf("%d:ABC-test-%016x", BotID, h.Sum64()),
+		Token:        token,
 		t:            t,
 		done:         make(chan struct{}),
 		client:       &http.Client{},
@@ -237,7 +244,6 @@ func New(t testing.TB) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
-	t.Cleanup(s.Close)
 	return s
 }
 
