@@ -14,8 +14,8 @@ import (
 // not be adjusted by looking at its misses, and its rows must not be edited
 // after seeing results. Tune against the development set instead
 // (realPhrasings and offTopic in faq_test.go, which earlier rounds of
-// tuning already looked at). A topic of "" means: no topic (off-topic
-// question).
+// tuning already looked at, and tuningPhrasings in tuning_test.go). A topic
+// of "" means: no topic (off-topic question).
 var heldOut = []phrasing{
 	// Simplified Chinese
 	{"zh-Hans", "认证需要带什么证件", "howto"},
