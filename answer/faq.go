@@ -44,6 +44,9 @@ const (
 	maxQuestionRunes = 400
 	// minFuzzyLen is the shortest Latin word that typo tolerance applies to.
 	minFuzzyLen = 5
+	// minSubstLen is the shortest Latin word in which a substituted letter
+	// counts as a typo.
+	minSubstLen = 7
 )
 
 // MessageID returns the locale message ID of part ("q", "a" or "kw") of a topic.
@@ -321,7 +324,7 @@ func textFeatures(s, lang string) (feats, words []string) {
 		case classDigit:
 			feats = append(feats, seg.text)
 		case classLatin:
-			if stopWords[seg.text] {
+			if stopWordsFor(lang)[seg.text] {
 				feats = append(feats, stopMark+seg.text)
 				continue
 			}
@@ -334,8 +337,8 @@ func textFeatures(s, lang string) (feats, words []string) {
 
 // query is a question prepared once and scored against several languages.
 type query struct {
-	fixed []string // Han, digit and stop features: the same for every language
-	words []string // folded Latin content words, corrected per language
+	fixed []string // Han and digit features: the same for every language
+	words []string // folded Latin words: stop words and corrections differ per language
 }
 
 func newQuery(question string) query {
@@ -351,11 +354,7 @@ func newQuery(question string) query {
 		case classDigit:
 			q.fixed = append(q.fixed, seg.text)
 		case classLatin:
-			if stopWords[seg.text] {
-				q.fixed = append(q.fixed, stopMark+seg.text)
-			} else {
-				q.words = append(q.words, seg.text)
-			}
+			q.words = append(q.words, seg.text)
 		}
 	}
 	q.fixed = dedupe(q.fixed)
@@ -364,8 +363,10 @@ func newQuery(question string) query {
 
 // empty reports whether the question has nothing but stop words.
 func (q query) empty() bool {
-	if len(q.words) > 0 {
-		return false
+	for _, w := range q.words {
+		if !isStopAnywhere(w) {
+			return false
+		}
 	}
 	for _, f := range q.fixed {
 		if !isStop(f) {
@@ -378,6 +379,11 @@ func (q query) empty() bool {
 // correct returns the feature for a Latin word of the question: its stem
 // when the index knows it, else the stem of the one index word that is a
 // single edit away (words of 5+ letters only), else its own stem.
+//
+// Short words are corrected more strictly: below minSubstLen letters a
+// substitution is not a typo but often another word (price/prize,
+// precio/premio, lose/love), so only a missing, extra or swapped letter is
+// accepted, and the first letter must match.
 func (ix *langIndex) correct(w string) string {
 	st := stem(w, ix.lang)
 	if ix.known[st] || ix.postings[st] != nil {
@@ -387,8 +393,12 @@ func (ix *langIndex) correct(w string) string {
 	if len(rs) < minFuzzyLen {
 		return st
 	}
+	short := len(rs) < minSubstLen
 	for n := len(rs) - 1; n <= len(rs)+1; n++ {
 		for _, v := range ix.vocab[n] {
+			if short && (v.runes[0] != rs[0] || n == len(rs) && !transposed(rs, v.runes)) {
+				continue
+			}
 			if osa1(rs, v.runes) {
 				return v.stem
 			}
@@ -421,8 +431,13 @@ func (sc scores) reset() {
 func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 	feats := make([]string, 0, len(q.fixed)+len(q.words))
 	feats = append(feats, q.fixed...)
+	stops := stopWordsFor(ix.lang)
 	for _, w := range q.words {
-		feats = append(feats, ix.correct(w))
+		if stops[w] {
+			feats = append(feats, stopMark+w)
+		} else {
+			feats = append(feats, ix.correct(w))
+		}
 	}
 	feats = dedupe(feats)
 	has := func(f string) bool {
