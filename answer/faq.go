@@ -339,6 +339,7 @@ func textFeatures(s, lang string) (feats, words []string) {
 type query struct {
 	fixed []string // Han and digit features: the same for every language
 	words []string // folded Latin words: stop words and corrections differ per language
+	in    intent   // what the question asks for: see intent.go
 }
 
 func newQuery(question string) query {
@@ -347,7 +348,9 @@ func newQuery(question string) query {
 		question = string(rs[:maxQuestionRunes])
 	}
 	var q query
-	for _, seg := range segments(fold(question)) {
+	segs := segments(fold(question))
+	q.in = intentOf(segs)
+	for _, seg := range segs {
 		switch seg.class {
 		case classHan:
 			q.fixed = hanFeatures(q.fixed, seg.text)
@@ -533,6 +536,7 @@ func (f *FAQ) Match(lang, question string) (string, float64) {
 	sc := newScores()
 	if own := f.index[lang]; own != nil {
 		own.score(q, sc, false)
+		sc.applyIntent(q.in)
 		if i, s := sc.best(sureScore); i >= 0 && sc.whole[i] > 0 {
 			return Topics[i], s
 		}
@@ -563,6 +567,7 @@ func (f *FAQ) Match(lang, question string) (string, float64) {
 			total.whole[i] += acc.whole[i]
 		}
 	}
+	total.applyIntent(q.in)
 	i, s := total.best(minScore)
 	if i < 0 {
 		return "", s
