@@ -45,7 +45,7 @@ for me|for him|for her|for them|on my behalf|on behalf|instead of me|in my place
 my son|my daughter|my kids|my children|my child|grandson|granddaughter|grandchild|grandchildren
 certify my mother|certify my father|certify my mom|certify my mum|certify my dad|certify my parents|certify my parent|certify my grandmother|certify my grandfather|certify my wife|certify my husband
 por mi|por el|por ella|por ellos|en nombre de|en mi lugar|en su lugar|mi hijo|mi hija|mis hijos|mis hijas|mi nieto|mi nieta|mis nietos|mis nietas
-de mi madre|de mi padre|de mis padres|de mi mama|de mi papa|de mi abuela|de mi abuelo|de mi esposa|de mi marido|a mi madre|a mi padre|a mi mama|a mi papa
+de mi madre|de mi padre|de mis padres|de mi mama|de mi papa|de mi abuela|de mi abuelo|de mi esposa|de mi marido|a mi madre|a mi padre|a mi mama|a mi papa|a mi abuela|a mi abuelo
 替我|替他|替她|帮他|帮她|帮我妈|帮我爸|帮父母|帮爸妈|帮老人|帮家人|替老人|替父母|替家人|代我|代他|代她|代办|代替|儿子|女儿|闺女|孙子|孙女|外孙|子女|孩子
 `)
 
@@ -61,7 +61,7 @@ how do|how to|how can|how does|how should|how would|how i|how will|where do|wher
 steps|step by step|procedure|process|documents|document|papers|paperwork|bring|requirements|required|instructions
 what do i need|what i need|what do you need|what does it need|which id|what id|what ids|what should i take
 como|donde|adonde|pasos|procedimiento|tramite|tramites|documentos|documento|documentacion|papeles|llevar|requisitos
-que necesito|que hace falta|hay que|que piden|que tengo que
+que necesito|que hace falta|que piden|que tengo que
 怎么|如何|怎样|咋|在哪|哪里|去哪|步骤|流程|手续|材料|证件|带什么|需要什么|要什么|要带|准备|办理|操作|办法
 `)
 
