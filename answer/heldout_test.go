@@ -127,6 +127,104 @@ var heldOut = []phrasing{
 	{"es", "precio de la gasolina hoy", ""},
 }
 
+// heldOut2 is a second held-out table, written after heldOut had been
+// measured once after the first round of matcher changes (85.3%, short of
+// the 92% goal). Seeing heldOut's misses spent it as a held-out set, so
+// heldOut2 was written, in one sitting and before any further change, for
+// the next round to be measured on. The same rules apply: not for tuning,
+// not to be edited after seeing results.
+var heldOut2 = []phrasing{
+	{"zh-Hans", "养老金年审是怎么回事", "certification"},
+	{"zh-Hans", "不认证会怎么样", "late"},
+	{"zh-Hans", "在银行能办认证吗", "howto"},
+	{"zh-Hans", "认证要本人去吗", "howto"},
+	{"zh-Hans", "我爸的养老金被停了", "late"},
+	{"zh-Hans", "刷脸的时候要干什么", "face"},
+	{"zh-Hans", "人脸识别老说光线太暗", "face"},
+	{"zh-Hans", "我外婆八十九了 腿脚不好 能不能上门认证", "homevisit"},
+	{"zh-Hans", "残疾人认证有没有快的办法", "priority"},
+	{"zh-Hans", "社保卡在哪里办", "card"},
+	{"zh-Hans", "没工作了养老保险怎么续交", "payment"},
+	{"zh-Hans", "交多少年社保才能领退休金", "minyears"},
+	{"zh-Hans", "收到短信说要认证 让我点链接填银行卡", "scam"},
+	{"zh-Hans", "你们要我的身份证干什么 安全吗", "privacy"},
+	{"zh-Hans", "今年还用认证吗", "status"},
+	{"zh-Hans", "我女儿在外地 她能帮我认证吗", "family"},
+	{"zh-Hans", "养老保险单位交多少个人交多少", "law"},
+	{"zh-Hans", "西红柿炒鸡蛋怎么做", ""},
+	{"zh-Hans", "糖尿病能吃西瓜吗", ""},
+	{"zh-Hans", "这周末会降温吗", ""},
+	{"zh-Hans", "世界杯谁是冠军", ""},
+	{"zh-Hans", "金价今天多少", ""},
+	{"zh-Hans", "小区附近哪里有超市", ""},
+	{"zh-Hant", "年審到底要做什麼", "certification"},
+	{"zh-Hant", "在哪裡可以做認證", "howto"},
+	{"zh-Hant", "養老金突然停了", "late"},
+	{"zh-Hant", "刷臉過不了", "face"},
+	{"zh-Hant", "我媽住在安養院 能不能派人來認證", "homevisit"},
+	{"zh-Hant", "八十幾歲可以優先辦嗎", "priority"},
+	{"zh-Hant", "社保卡怎麼申請 要帶什麼", "card"},
+	{"zh-Hant", "個人怎麼繳養老保險", "payment"},
+	{"zh-Hant", "繳費不滿十五年可以領嗎", "minyears"},
+	{"zh-Hant", "有人打電話說要我提供驗證碼", "scam"},
+	{"zh-Hant", "我的資料你們會保留多久", "privacy"},
+	{"zh-Hant", "怎麼查我有沒有認證", "status"},
+	{"zh-Hant", "兒子能不能替我做年審", "family"},
+	{"zh-Hant", "公司不幫我繳社保怎麼辦", "law"},
+	{"zh-Hant", "太晚認證會不會少拿錢", "late"},
+	{"zh-Hant", "今天天氣好不好", ""},
+	{"zh-Hant", "珍珠奶茶怎麼做", ""},
+	{"zh-Hant", "頭痛吃什麼藥比較好", ""},
+	{"zh-Hant", "高鐵票多少錢", ""},
+	{"zh-Hant", "昨天棒球誰贏", ""},
+	{"en", "whats the point of the annual certification", "certification"},
+	{"en", "where do i do the pension certification", "howto"},
+	{"en", "do i need to go to an office to certify", "howto"},
+	{"en", "my pension was stopped what should i do", "late"},
+	{"en", "its been 3 months with no pension", "late"},
+	{"en", "the app cant recognize my face", "face"},
+	{"en", "face recognition fails because of my glasses", "face"},
+	{"en", "my father had a stroke and cant leave the house", "homevisit"},
+	{"en", "is there a fast track for people over 85", "priority"},
+	{"en", "how do i get a new social security card", "card"},
+	{"en", "where can i pay my social insurance myself", "payment"},
+	{"en", "whats the minimum number of years to get a pension", "minyears"},
+	{"en", "someone on the phone wants my sms code", "scam"},
+	{"en", "will you delete my id photo", "privacy"},
+	{"en", "when do i have to certify next", "status"},
+	{"en", "can my son help me do the certification", "family"},
+	{"en", "my grandaughter wants to do it for me", "family"},
+	{"en", "does the company pay part of my pension", "law"},
+	{"en", "how much are eggs at the supermarket", ""},
+	{"en", "what will the weather be on sunday", ""},
+	{"en", "when is the next football game", ""},
+	{"en", "how to bake bread", ""},
+	{"en", "what can i take for a cold", ""},
+	{"en", "price of a train ticket to shanghai", ""},
+	{"es", "que es eso de la certificacion de supervivencia", "certification"},
+	{"es", "donde tengo que ir para la fe de vida", "howto"},
+	{"es", "se puede certificar por el banco", "howto"},
+	{"es", "me cortaron la pension", "late"},
+	{"es", "no me llega la jubilacion desde enero", "late"},
+	{"es", "la app no me reconoce", "face"},
+	{"es", "mi abuela no puede salir de casa, como se certifica", "homevisit"},
+	{"es", "hay atencion rapida para discapacitados", "priority"},
+	{"es", "como pido una tarjeta nueva de la seguridad social", "card"},
+	{"es", "donde pago el seguro social si soy autonomo", "payment"},
+	{"es", "cuantos años tengo que haber cotizado", "minyears"},
+	{"es", "me llamo alguien pidiendo el codigo del sms", "scam"},
+	{"es", "borran mi foto despues de certificar", "privacy"},
+	{"es", "como se si estoy certificado", "status"},
+	{"es", "mi hija puede hacer la certificacion por mi", "family"},
+	{"es", "mi hijo vive lejos puede ayudarme con la fe de vida", "family"},
+	{"es", "quien tiene que pagar la cotizacion el trabajador o la empresa", "law"},
+	{"es", "cuanto cuesta un kilo de naranjas", ""},
+	{"es", "hace frio mañana", ""},
+	{"es", "quien gano la liga", ""},
+	{"es", "como se hace el arroz con leche", ""},
+	{"es", "tengo fiebre que tomo", ""},
+}
+
 // evalResult is the outcome of matching a set of phrasings.
 type evalResult struct {
 	right, total     int // all rows, on-topic and off-topic
@@ -173,9 +271,22 @@ func evaluate(t *testing.T, f *FAQ, set []phrasing) evalResult {
 	return r
 }
 
+// Goals of issue #11 on held-out phrasings.
+const (
+	heldOutMinAccuracy = 0.92 // share of all rows answered right
+	heldOutMaxOffRate  = 0.05 // at most 1 in 20 off-topic questions given a topic
+)
+
 func TestFAQHeldOut(t *testing.T) {
 	f := newTestFAQ(t)
 	r := evaluate(t, f, heldOut)
+	if r.accuracy() < heldOutMinAccuracy {
+		t.Errorf("held-out accuracy %.1f%% < %.0f%%", 100*r.accuracy(), 100*heldOutMinAccuracy)
+	}
+	if r.offRate() > heldOutMaxOffRate {
+		t.Errorf("held-out: %d of %d off-topic questions given a topic (%.1f%%), want at most %.0f%%",
+			r.offWrong, r.offAll, 100*r.offRate(), 100*heldOutMaxOffRate)
+	}
 	if r.total < 80 || r.offAll < 20 {
 		t.Errorf("held-out table has %d rows (%d off-topic), want at least 80 (20)", r.total, r.offAll)
 	}
@@ -184,4 +295,9 @@ func TestFAQHeldOut(t *testing.T) {
 			t.Errorf("held-out table has %d rows in %s, want at least 15", r.perLang[l][1], l)
 		}
 	}
+}
+
+func TestFAQHeldOut2(t *testing.T) {
+	f := newTestFAQ(t)
+	evaluate(t, f, heldOut2)
 }
