@@ -34,6 +34,9 @@ const (
 	// each further feature of a longer keyword.
 	kwBonus           = 1.0
 	kwBonusPerFeature = 0.5
+	// intentBonus is added to a topic that an intent cue sends a question
+	// to (see intent.go): a cue is as telling as a keyword of two words.
+	intentBonus = kwBonus + kwBonusPerFeature
 	// exactBonus is added when the question has one content word (or
 	// bigram) and it is a keyword of the topic by itself.
 	exactBonus = 2.0
@@ -322,7 +325,7 @@ func textFeatures(s, lang string) (feats, words []string) {
 		case classHan:
 			feats = hanFeatures(feats, seg.text)
 		case classDigit:
-			feats = append(feats, seg.text)
+			feats = append(feats, digitFeature(seg.text))
 		case classLatin:
 			if stopWordsFor(lang)[seg.text] {
 				feats = append(feats, stopMark+seg.text)
@@ -355,7 +358,7 @@ func newQuery(question string) query {
 		case classHan:
 			q.fixed = hanFeatures(q.fixed, seg.text)
 		case classDigit:
-			q.fixed = append(q.fixed, seg.text)
+			q.fixed = append(q.fixed, digitFeature(seg.text))
 		case classLatin:
 			q.words = append(q.words, seg.text)
 		}

@@ -19,7 +19,8 @@ import "strings"
 // whole) and carries a rule's cues (and none of its exceptions), the
 // what-is topic's score goes to the rule's topic, and the cue counts as one
 // more keyword of that topic found whole. Rules are tried in order; the
-// first that applies takes the score.
+// first that applies takes the score. The same is done for the law (who
+// must pay) and the payment topic (how to pay).
 //
 // Cues are written folded: lower case, no accents, simplified characters.
 // Latin cues match whole words in sequence, Han cues match anywhere.
@@ -36,7 +37,10 @@ type intentRule struct {
 // do it for me" is answered by the family-help topic, which says how.
 var intentRules = []intentRule{
 	{from: "certification", to: "family", cues: proxyCues, not: notProxyCues},
+	{from: "certification", to: "status", cues: checkCues},
 	{from: "certification", to: "howto", cues: howCues, not: notHowCues, notWhat: true},
+	// The law says who pays; how to pay is the payment topic's.
+	{from: "law", to: "payment", cues: howCues, not: notHowCues, notWhat: true},
 }
 
 // proxyCues say that someone does it for someone else.
@@ -47,6 +51,14 @@ certify my mother|certify my father|certify my mom|certify my mum|certify my dad
 por mi|por el|por ella|por ellos|en nombre de|en mi lugar|en su lugar|mi hijo|mi hija|mis hijos|mis hijas|mi nieto|mi nieta|mis nietos|mis nietas
 de mi madre|de mi padre|de mis padres|de mi mama|de mi papa|de mi abuela|de mi abuelo|de mi esposa|de mi marido|a mi madre|a mi padre|a mi mama|a mi papa|a mi abuela|a mi abuelo
 替我|替他|替她|帮他|帮她|帮我妈|帮我爸|帮父母|帮爸妈|帮老人|帮家人|替老人|替父母|替家人|代我|代他|代她|代办|代替|儿子|女儿|闺女|孙子|孙女|外孙|子女|孩子
+`)
+
+// checkCues ask whether it worked or is still valid.
+var checkCues = cueList(`
+how do i know|how can i know|how to know|how will i know|how do i check|how can i check|how to check|how do i see|how can i see|how to see|how do i find out|how can i find out
+find out if|check if|see if|know if|still valid|already certified|did it work|go through|went through|have i done|did i do|have i certified|did i certify|still pending|is pending
+como se si|como se que|como saber|como compruebo|como comprobar|como veo|como puedo ver|como consulto|como consultar|saber si|ver si|comprobar si|ya estoy|todavia vale|sigue valiendo|ya hice|ya me certifique|sigue pendiente|esta pendiente
+怎么知道|怎么查|怎么看|如何查|如何知道|去哪查|在哪查|哪里查|在哪看|哪里看|有没有通过|通过没有|过了没|过没过|成功没|成功了没|是否通过|是否成功|还有效|有没有效|完了没|完了吗|上次认证|还在审核|审核中|审核完
 `)
 
 // notProxyCues use the same words for something else: "por mi cuenta"
@@ -72,7 +84,7 @@ var notHowCues = cueList(`
 how often|how long|how many|how much|how old|how far|how are
 how do i know|how can i know|how to know|how will i know|how do i check|how can i check|how to check|how do i see|how can i see|how to see|how do i find out|how can i find out
 como se si|como se que|como saber|como compruebo|como comprobar|como veo|como puedo ver|como consulto|como consultar
-怎么知道|怎么查|怎么看|怎么样|怎么回事|如何查|如何知道|去哪查|在哪查|哪里查
+怎么知道|怎么查|怎么看|怎么样|怎么回事|如何查|如何知道|去哪查|在哪查|哪里查|在哪看|哪里看
 `)
 
 // whatCues ask what it is, what it is for, or why.
@@ -199,7 +211,7 @@ func (sc scores) applyIntent(in intent) {
 		if !in[i] || sc.whole[p.from] == 0 {
 			continue
 		}
-		sc.s[p.to] += sc.s[p.from] + kwBonus
+		sc.s[p.to] += sc.s[p.from] + intentBonus
 		sc.whole[p.to] += sc.whole[p.from] + 1
 		sc.s[p.from], sc.whole[p.from] = 0, 0
 	}

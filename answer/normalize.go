@@ -230,6 +230,31 @@ func cut(w string, n int) string {
 	return w[:i]
 }
 
+// ageFeature stands for any number from minAge to maxAge: in a question
+// about pensions such a number is an age ("I'm 92", "tengo 85 años"), and
+// the priority keywords ("over 80", "90 años") should meet every such age,
+// not just the round ones. No other keyword holds such a number.
+const (
+	ageFeature = "80+" // '+' never survives folding: no word can collide
+	minAge     = 80
+	maxAge     = 119
+)
+
+// digitFeature returns the feature of a run of digits: itself, or
+// ageFeature for a likely age.
+func digitFeature(d string) string {
+	if len(d) == 2 || len(d) == 3 && d[0] == '1' {
+		n := 0
+		for i := 0; i < len(d); i++ {
+			n = 10*n + int(d[i]-'0')
+		}
+		if n >= minAge && n <= maxAge {
+			return ageFeature
+		}
+	}
+	return d
+}
+
 // hanFeatures appends the features of a Han run: its bigrams, or the
 // character itself when the run has one character. Stop bigrams are marked.
 func hanFeatures(dst []string, run string) []string {
