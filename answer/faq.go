@@ -34,6 +34,9 @@ const (
 	// each further feature of a longer keyword.
 	kwBonus           = 1.0
 	kwBonusPerFeature = 0.5
+	// intentBonus is added to a topic that an intent cue sends a question
+	// to (see intent.go): a cue is as telling as a keyword of two words.
+	intentBonus = kwBonus + kwBonusPerFeature
 	// exactBonus is added when the question has one content word (or
 	// bigram) and it is a keyword of the topic by itself.
 	exactBonus = 2.0
@@ -44,6 +47,9 @@ const (
 	maxQuestionRunes = 400
 	// minFuzzyLen is the shortest Latin word that typo tolerance applies to.
 	minFuzzyLen = 5
+	// minSubstLen is the shortest Latin word in which a substituted letter
+	// counts as a typo.
+	minSubstLen = 7
 )
 
 // MessageID returns the locale message ID of part ("q", "a" or "kw") of a topic.
@@ -319,9 +325,9 @@ func textFeatures(s, lang string) (feats, words []string) {
 		case classHan:
 			feats = hanFeatures(feats, seg.text)
 		case classDigit:
-			feats = append(feats, seg.text)
+			feats = append(feats, digitFeature(seg.text))
 		case classLatin:
-			if stopWords[seg.text] {
+			if stopWordsFor(lang)[seg.text] {
 				feats = append(feats, stopMark+seg.text)
 				continue
 			}
@@ -334,8 +340,9 @@ func textFeatures(s, lang string) (feats, words []string) {
 
 // query is a question prepared once and scored against several languages.
 type query struct {
-	fixed []string // Han, digit and stop features: the same for every language
-	words []string // folded Latin content words, corrected per language
+	fixed []string // Han and digit features: the same for every language
+	words []string // folded Latin words: stop words and corrections differ per language
+	in    intent   // what the question asks for: see intent.go
 }
 
 func newQuery(question string) query {
@@ -344,18 +351,16 @@ func newQuery(question string) query {
 		question = string(rs[:maxQuestionRunes])
 	}
 	var q query
-	for _, seg := range segments(fold(question)) {
+	segs := segments(fold(question))
+	q.in = intentOf(segs)
+	for _, seg := range segs {
 		switch seg.class {
 		case classHan:
 			q.fixed = hanFeatures(q.fixed, seg.text)
 		case classDigit:
-			q.fixed = append(q.fixed, seg.text)
+			q.fixed = append(q.fixed, digitFeature(seg.text))
 		case classLatin:
-			if stopWords[seg.text] {
-				q.fixed = append(q.fixed, stopMark+seg.text)
-			} else {
-				q.words = append(q.words, seg.text)
-			}
+			q.words = append(q.words, seg.text)
 		}
 	}
 	q.fixed = dedupe(q.fixed)
@@ -364,8 +369,10 @@ func newQuery(question string) query {
 
 // empty reports whether the question has nothing but stop words.
 func (q query) empty() bool {
-	if len(q.words) > 0 {
-		return false
+	for _, w := range q.words {
+		if !isStopAnywhere(w) {
+			return false
+		}
 	}
 	for _, f := range q.fixed {
 		if !isStop(f) {
@@ -378,6 +385,11 @@ func (q query) empty() bool {
 // correct returns the feature for a Latin word of the question: its stem
 // when the index knows it, else the stem of the one index word that is a
 // single edit away (words of 5+ letters only), else its own stem.
+//
+// Short words are corrected more strictly: below minSubstLen letters a
+// substitution is not a typo but often another word (price/prize,
+// precio/premio, lose/love), so only a missing, extra or swapped letter is
+// accepted, and the first letter must match.
 func (ix *langIndex) correct(w string) string {
 	st := stem(w, ix.lang)
 	if ix.known[st] || ix.postings[st] != nil {
@@ -387,8 +399,12 @@ func (ix *langIndex) correct(w string) string {
 	if len(rs) < minFuzzyLen {
 		return st
 	}
+	short := len(rs) < minSubstLen
 	for n := len(rs) - 1; n <= len(rs)+1; n++ {
 		for _, v := range ix.vocab[n] {
+			if short && (v.runes[0] != rs[0] || n == len(rs) && !transposed(rs, v.runes)) {
+				continue
+			}
 			if osa1(rs, v.runes) {
 				return v.stem
 			}
@@ -421,8 +437,13 @@ func (sc scores) reset() {
 func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 	feats := make([]string, 0, len(q.fixed)+len(q.words))
 	feats = append(feats, q.fixed...)
+	stops := stopWordsFor(ix.lang)
 	for _, w := range q.words {
-		feats = append(feats, ix.correct(w))
+		if stops[w] {
+			feats = append(feats, stopMark+w)
+		} else {
+			feats = append(feats, ix.correct(w))
+		}
 	}
 	feats = dedupe(feats)
 	has := func(f string) bool {
@@ -518,6 +539,7 @@ func (f *FAQ) Match(lang, question string) (string, float64) {
 	sc := newScores()
 	if own := f.index[lang]; own != nil {
 		own.score(q, sc, false)
+		sc.applyIntent(q.in)
 		if i, s := sc.best(sureScore); i >= 0 && sc.whole[i] > 0 {
 			return Topics[i], s
 		}
@@ -548,6 +570,7 @@ func (f *FAQ) Match(lang, question string) (string, float64) {
 			total.whole[i] += acc.whole[i]
 		}
 	}
+	total.applyIntent(q.in)
 	i, s := total.best(minScore)
 	if i < 0 {
 		return "", s

@@ -230,6 +230,31 @@ func cut(w string, n int) string {
 	return w[:i]
 }
 
+// ageFeature stands for any number from minAge to maxAge: in a question
+// about pensions such a number is an age ("I'm 92", "tengo 85 años"), and
+// the priority keywords ("over 80", "90 años") should meet every such age,
+// not just the round ones. No other keyword holds such a number.
+const (
+	ageFeature = "80+" // '+' never survives folding: no word can collide
+	minAge     = 80
+	maxAge     = 119
+)
+
+// digitFeature returns the feature of a run of digits: itself, or
+// ageFeature for a likely age.
+func digitFeature(d string) string {
+	if len(d) == 2 || len(d) == 3 && d[0] == '1' {
+		n := 0
+		for i := 0; i < len(d); i++ {
+			n = 10*n + int(d[i]-'0')
+		}
+		if n >= minAge && n <= maxAge {
+			return ageFeature
+		}
+	}
+	return d
+}
+
 // hanFeatures appends the features of a Han run: its bigrams, or the
 // character itself when the run has one character. Stop bigrams are marked.
 func hanFeatures(dst []string, run string) []string {
@@ -255,9 +280,11 @@ func hanFeatures(dst []string, run string) []string {
 	return dst
 }
 
-// stopWords are Latin words too common to tell topics apart (English and
-// Spanish; accents already folded).
-var stopWords = toSet(`
+// stopEN and stopES are Latin words too common to tell topics apart, per
+// language (accents already folded). They are kept apart because a word can
+// be empty in one language and carry the topic in the other: Spanish "son"
+// (they are) is English "son", the helper of a family-help question.
+var stopEN = toSet(`
 a an the and or but if of to in on at by from with without about into as is are was were be been
 being am do does did done doing have has had having i me my mine you your yours he him his she her
 hers it its we us our they them their this that these those there here which who whom whose
@@ -265,11 +292,27 @@ can could will would shall should may might must not no yes so than too very jus
 also get got go goes going please hi hello thanks thank ok okay any some all one someone something
 need want know tell let make still now then only much many more most up out off over
 dont doesnt didnt cant cannot wont isnt arent wasnt hasnt havent im ive id youre whats thats theres
+`)
+
+var stopES = toSet(`
 el la lo los las un una unos unas de del al y e o u a en con sin para que
 quien cual cuales es son esta estan este esto ese eso mi mis tu tus su sus me te se le les nos
 yo usted ustedes ya no si hay muy mas pero porque tengo tiene puedo puede hacer hago hace ser estar
 he ha han fue era sobre entre hola gracias favor algo alguien todo nada otra otro
 `)
+
+// stopWordsFor returns the stop words of lang. The Latin words of the
+// Chinese keyword lists (app, 12333) are English.
+func stopWordsFor(lang string) map[string]bool {
+	if lang == "es" {
+		return stopES
+	}
+	return stopEN
+}
+
+// isStopAnywhere reports whether w is a stop word in every language that
+// has stop words: such a word alone never makes a question.
+func isStopAnywhere(w string) bool { return stopEN[w] && stopES[w] }
 
 // stopHan are Chinese bigrams (and single characters) that carry no topic:
 // question words, pronouns and fillers. Written in simplified characters,
@@ -315,6 +358,19 @@ func osa1(a, b []rune) bool {
 	default:
 		return runesEqual(a[i:], b[i+1:])
 	}
+}
+
+// transposed reports whether a and b, of the same length, differ only by
+// two adjacent letters swapped.
+func transposed(a, b []rune) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && runesEqual(a[i+2:], b[i+2:])
 }
 
 func runesEqual(a, b []rune) bool {
