@@ -55,6 +55,11 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	rdb := redis.NewUniversalClient(ropt)
 	a := &App{cfg: cfg, log: log, rdb: rdb, Metrics: prometheus.NewRegistry()}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	trips, err := newTripCounter(a.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	rdb.AddHook(trips)
 	ok := false
 	defer func() {
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -58,4 +59,36 @@ type redisLog struct{ log *slog.Logger }
 
 func (r redisLog) Printf(_ context.Context, format string, v ...any) {
 	r.log.Warn("redis client", "msg", fmt.Sprintf(format, v...))
+}
+
+// tripCounter counts round trips to Redis: one per command, one per
+// pipeline however many commands it carries. It is how the cost of an
+// update is measured (see BenchmarkSideBySide), and a production signal.
+type tripCounter struct{ trips prometheus.Counter }
+
+func newTripCounter(reg prometheus.Registerer) (*tripCounter, error) {
+	c := &tripCounter{trips: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pensionbot_redis_round_trips_total",
+		Help: "Round trips to Redis: one per command, one per pipeline.",
+	})}
+	if err := reg.Register(c.trips); err != nil {
+		return nil, fmt.Errorf("register redis metrics: %w", err)
+	}
+	return c, nil
+}
+
+func (c *tripCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (c *tripCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.trips.Inc()
+		return next(ctx, cmd)
+	}
+}
+
+func (c *tripCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.trips.Inc()
+		return next(ctx, cmds)
+	}
 }

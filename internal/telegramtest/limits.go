@@ -42,21 +42,3 @@ func checkPhotoUpload(data []byte) *apiError {
 	}
 	return nil
 }
-
-// OnSend calls f with the chat of every message the bot sends (sendMessage
-// and sendPhoto), while the fake's lock is held: f must be quick and must
-// not call the fake. Load generators use it to time replies without
-// polling.
-func (s *Server) OnSend(f func(chat int64)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.onSend = f
-}
-
-// sentLocked records that the bot sent a message to chat.
-func (s *Server) sentLocked(chat int64) {
-	s.notifyLocked()
-	if s.onSend != nil {
-		s.onSend(chat)
-	}
-}

@@ -45,11 +45,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +156,7 @@ type Server struct {
 	callbacks      map[string]*callbackState
 
 	onSend   func(chat int64) // see OnSend
+	conns    atomic.Int64     // connections accepted, see Connections
 	calls    []Call
 	errs     []errorRecord
 	faults   map[string][]apiError // canonical method name -> queued failures
@@ -242,7 +245,13 @@ func newServer(t reporter, token string) *Server {
 		faults:       map[string][]apiError{},
 		commands:     map[string][]models.BotCommand{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	return s
 }

@@ -1,0 +1,398 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"pensionbot/internal/redistest"
+	"pensionbot/internal/telegramtest"
+	"pensionbot/secret"
+)
+
+// BenchmarkSideBySide measures pensionbot and the grammY peer
+// (../shared/peers/grammy, a Node.js bot with @grammyjs/storage-redis) in
+// one run, on the same machine, each against its own redis-server and a
+// fresh fake Bot API, in webhook mode: many simulated people go through a
+// five-update script at once. It prints, for each, updates/s, p50/p99 from
+// the webhook POST to the first reply, CPU per update of the bot process
+// and of redis-server (read from /proc), Redis round trips and commands per
+// update, and the connections the bot opened to the Bot API after warm-up.
+//
+//	make bench-peer    (BENCH_PEOPLE=2000 to change the crowd)
+//
+// The peer does less than pensionbot (no encryption, no dedupe, no order
+// across replicas, one message per reply): the figures say what each
+// costs, not that the work is the same.
+func BenchmarkSideBySide(b *testing.B) {
+	people := 1000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PEOPLE")); err == nil && v > 0 {
+		people = v
+	}
+	peerDir := os.Getenv("GRAMMY_PEER")
+	if peerDir == "" {
+		peerDir = filepath.Join("..", "..", "..", "shared", "peers", "grammy")
+	}
+	if _, err := os.Stat(filepath.Join(peerDir, "node_modules")); err != nil {
+		b.Fatalf("the grammY peer is not installed: run `npm ci` in %s (or set GRAMMY_PEER): %v", peerDir, err)
+	}
+	var results []sideResult
+	for range b.N {
+		results = append(results, runPensionbot(b, people), runGrammy(b, peerDir, people))
+	}
+	b.StopTimer()
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n%d people × 5 updates, webhook mode, %d cores\n", people, numCPU())
+	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %13s %13s %10s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "new conns")
+	for _, r := range results {
+		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %13.2f %13.2f %10d\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
+			r.perUpdate(r.botCPU), r.perUpdate(r.redisCPU), float64(r.trips)/float64(r.updates), float64(r.cmds)/float64(r.updates), r.conns)
+	}
+	if len(results) >= 2 {
+		p, g := results[0], results[1]
+		fmt.Fprintf(&sb, "ratios pensionbot/grammY: bot CPU %.2f, redis CPU %.2f, throughput %.2f, p99 %.2f\n",
+			p.perUpdate(p.botCPU)/g.perUpdate(g.botCPU), p.perUpdate(p.redisCPU)/g.perUpdate(g.redisCPU), p.rate()/g.rate(), float64(p.pct(0.99))/float64(g.pct(0.99)))
+	}
+	b.Log(sb.String())
+	fmt.Print(sb.String())
+}
+
+type sideResult struct {
+	name             string
+	updates          int
+	elapsed          time.Duration
+	lat              []time.Duration
+	botCPU, redisCPU time.Duration
+	trips, cmds      int64
+	conns            int64
+}
+
+func (r sideResult) rate() float64 { return float64(r.updates) / r.elapsed.Seconds() }
+func (r sideResult) perUpdate(d time.Duration) float64 {
+	return float64(d.Microseconds()) / float64(r.updates)
+}
+func (r sideResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[int(p*float64(len(r.lat)-1))]
+}
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func numCPU() int {
+	out, _ := exec.Command("nproc").Output()
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// cpuTime is a process's user+system CPU time from /proc.
+func cpuTime(b *testing.B, pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// redisCommands is the number of commands the server ran, those run
+// inside scripts included; INFO and CONFIG are left out.
+func redisCommands(b *testing.B, rdb *redis.Client) int64 {
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":calls=")
+		if !ok || !strings.HasPrefix(line, "cmdstat_") || name == "info" || strings.HasPrefix(name, "config") {
+			continue
+		}
+		c, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
+		n += c
+	}
+	return n
+}
+
+func freeAddr(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// crowd drives people through a script over webhook and times each
+// update from its POST to its first reply.
+type crowd struct {
+	b       *testing.B
+	tg      *telegramtest.Server
+	hook    string
+	secret  string
+	client  *http.Client
+	replies map[int64]chan struct{}
+}
+
+func newCrowd(b *testing.B, tg *telegramtest.Server, hook, secret string, users []int64) *crowd {
+	c := &crowd{b: b, tg: tg, hook: hook, secret: secret, replies: map[int64]chan struct{}{}}
+	for _, u := range users {
+		c.replies[u] = make(chan struct{}, 64)
+	}
+	tg.OnSend(func(chat int64) {
+		if ch := c.replies[chat]; ch != nil {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	})
+	// Telegram opens at most 40 connections to a webhook by default.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost = 40, 40
+	c.client = &http.Client{Transport: tr, Timeout: time.Minute}
+	return c
+}
+
+// step is one update of a script: it makes the update and says how many
+// replies it brings.
+type step func(u telegramtest.User) (update int64, replies int)
+
+func (c *crowd) run(users []telegramtest.User, script []step) ([]time.Duration, time.Duration) {
+	var (
+		mu  sync.Mutex
+		lat []time.Duration
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for _, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, st := range script {
+				id, n := st(u)
+				t0 := time.Now()
+				if err := c.post(id); err != nil {
+					c.b.Error(err)
+					return
+				}
+				for i := range n {
+					select {
+					case <-c.replies[u.ID]:
+					case <-time.After(30 * time.Second):
+						c.b.Errorf("person %d: reply %d of %d did not come", u.ID, i+1, n)
+						return
+					}
+					if i == 0 {
+						d := time.Since(t0)
+						mu.Lock()
+						lat = append(lat, d)
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	return lat, elapsed
+}
+
+func (c *crowd) post(id int64) error {
+	body := c.tg.RawUpdate(id)
+	req, _ := http.NewRequest(http.MethodPost, c.hook, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if c.secret != "" {
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", c.secret)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("post update %d: %w", id, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("post update %d: status %d", id, resp.StatusCode)
+	}
+	return nil
+}
+
+func lastWithButtons(tg *telegramtest.Server, chat int64) telegramtest.Message {
+	ms := tg.Messages(chat)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if len(ms[i].Buttons) > 0 {
+			return ms[i]
+		}
+	}
+	return telegramtest.Message{}
+}
+
+func makeUsers(base int64, n int, lang string) ([]telegramtest.User, []int64) {
+	users := make([]telegramtest.User, n)
+	ids := make([]int64, n)
+	for i := range users {
+		users[i] = telegramtest.User{ID: base + int64(i), LanguageCode: lang}
+		ids[i] = users[i].ID
+	}
+	return users, ids
+}
+
+// measure runs a warm-up crowd, then the measured one, reading CPU and
+// Redis counters around the latter.
+func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret string, botPID int, rsrv *redistest.Server,
+	people int, script []step, trips func() int64) sideResult {
+	rdb := redis.NewClient(&redis.Options{Addr: rsrv.Addr})
+	defer rdb.Close()
+	warm, warmIDs := makeUsers(5_000_000, 50, "en")
+	users, ids := makeUsers(1_000_000, people, "en")
+	c := newCrowd(b, tg, hook, secret, append(warmIDs, ids...))
+	c.run(warm, script)
+	time.Sleep(200 * time.Millisecond) // let the warm-up's last acknowledgements land
+	botCPU0, redisCPU0, cmds0, trips0, conns0 := cpuTime(b, botPID), cpuTime(b, rsrv.PID()), redisCommands(b, rdb), trips(), tg.Connections()
+	lat, elapsed := c.run(users, script)
+	time.Sleep(200 * time.Millisecond)
+	return sideResult{
+		name: name, updates: people * len(script), elapsed: elapsed, lat: lat,
+		botCPU: cpuTime(b, botPID) - botCPU0, redisCPU: cpuTime(b, rsrv.PID()) - redisCPU0,
+		cmds: redisCommands(b, rdb) - cmds0, trips: trips() - trips0, conns: tg.Connections() - conns0,
+	}
+}
+
+func runPensionbot(b *testing.B, people int) sideResult {
+	rsrv, err := redistest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rsrv.Close()
+	tg := telegramtest.New(b)
+	hookAddr, adminAddr := freeAddr(b), freeAddr(b)
+	h := &harness{t: b, tg: tg, logs: &syncBuffer{}, env: map[string]string{
+		"TELEGRAM_BOT_TOKEN": tg.Token, "TELEGRAM_API_URL": tg.URL,
+		"REDIS_URL": "redis://" + rsrv.Addr + "/0", "DATA_KEY": secret.NewKey(),
+		"LOG_LEVEL": "error", "WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": hookSecret,
+		"WEBHOOK_LISTEN": hookAddr, "ADMIN_LISTEN": adminAddr,
+	}}
+	cmd := h.binary()()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	waitHTTP(b, "http://"+adminAddr+"/healthz")
+	trips := func() int64 {
+		return scrapeCounter(b, "http://"+adminAddr+"/metrics", "pensionbot_redis_round_trips_total")
+	}
+	script := []step{
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/start"), 1 },
+		func(u telegramtest.User) (int64, int) {
+			m := lastWithButtons(tg, u.ID)
+			id, _ := tg.PressButton(u, m.ID, m.Buttons[0][0].Data) // the language
+			return id, 2                                           // welcome, menu
+		},
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "what is certification?"), 1 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/privacy"), 2 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/help"), 2 },
+	}
+	r := measure(b, "pensionbot", tg, "http://"+hookAddr+"/hook", hookSecret, cmd.Process.Pid, rsrv, people, script, trips)
+	if s := h.logs.String(); strings.Contains(s, `"level":"ERROR"`) {
+		b.Errorf("pensionbot logged errors:\n%s", s)
+	}
+	return r
+}
+
+func runGrammy(b *testing.B, dir string, people int) sideResult {
+	rsrv, err := redistest.Start()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rsrv.Close()
+	tg := telegramtest.New(b)
+	addr := freeAddr(b)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command("node", "bot.js")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_URL="+tg.URL,
+		"REDIS_URL=redis://"+rsrv.Addr+"/0", "PORT="+port)
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start the grammY peer (is node installed?): %v", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "listening") {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		b.Fatal("the grammY peer did not start")
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: rsrv.Addr})
+	defer rdb.Close()
+	// ioredis sends one command per round trip (no pipelining here), so its
+	// round trips are the commands the server saw.
+	trips := func() int64 { return redisCommands(b, rdb) }
+	script := []step{
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/start"), 1 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "Li Jianguo"), 1 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "11010519491231002X"), 1 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "13812345678"), 1 },
+		func(u telegramtest.User) (int64, int) {
+			m := lastWithButtons(tg, u.ID)
+			id, _ := tg.PressButton(u, m.ID, m.Buttons[0][0].Data) // "Yes"
+			return id, 1
+		},
+	}
+	return measure(b, "grammY", tg, "http://"+addr+"/", "", cmd.Process.Pid, rsrv, people, script, trips)
+}
+
+func waitHTTP(b *testing.B, url string) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	b.Fatalf("%s did not answer", url)
+}
+
+func scrapeCounter(b *testing.B, url, name string) int64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int64(f)
+		}
+	}
+	b.Fatalf("metric %s not found", name)
+	return 0
+}
