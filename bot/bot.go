@@ -25,7 +25,7 @@ import (
 
 // Store is what the bot needs from state storage (see package store).
 type Store interface {
-	Enqueue(ctx context.Context, user, updateID int64, payload []byte) (store.Enqueued, error)
+	Enqueue(ctx context.Context, user, updateID int64, payload []byte, durable bool) (store.Enqueued, error)
 	Acquire(ctx context.Context, user int64) (*store.Lease, time.Duration, error)
 	Commit(ctx context.Context, l *store.Lease, mode store.Mode, state, effects []byte) (store.Committed, error)
 	Renew(ctx context.Context, l *store.Lease) error
@@ -112,7 +112,7 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 512
 		tr.IdleConnTimeout = 90 * time.Second
-		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second, Transport: tr}
+		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second, Transport: bufferedBodies{next: tr}}
 	}
 	if opt.MaxAttempts <= 0 {
 		opt.MaxAttempts = 5

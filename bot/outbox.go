@@ -121,14 +121,23 @@ func (b *Bot) renderAll(chat int64, lang string, turn int, replies []flows.Reply
 // dispatch delivers a claimed outbox in order, acknowledges what was done
 // and goes on with whatever was committed meanwhile, until the outbox is
 // empty or the claim is lost (another process then goes on).
-func (b *Bot) dispatch(ctx context.Context, c *store.Claim) {
+func (b *Bot) dispatch(ctx context.Context, c *store.Claim) { b.dispatchFrom(ctx, c, nil) }
+
+// dispatchFrom is dispatch where the claim's only entry is own, still in
+// memory from the commit.
+func (b *Bot) dispatchFrom(ctx context.Context, c *store.Claim, own *entry) {
 	stop := b.renewClaimWhileWorking(ctx, c)
 	defer stop()
 	for len(c.Entries) > 0 {
-		for _, raw := range c.Entries {
-			b.deliverEntry(ctx, c.User, raw)
+		if own != nil {
+			b.perform(ctx, c.User, own)
+			own = nil
+		} else {
+			for _, raw := range c.Entries {
+				b.deliverEntry(ctx, c.User, raw)
+			}
 		}
-		res := b.acks.ack(ctx, store.Ack{Claim: c, N: len(c.Entries)})
+		res := b.acks.ack(ctx, store.Ack{Claim: c})
 		switch {
 		case res.Err != nil:
 			// The claim lapses and the sweeper, or the next commit, hands
@@ -172,17 +181,25 @@ func (b *Bot) deliverEntry(ctx context.Context, user int64, raw []byte) {
 		b.metrics.errors.WithLabelValues("outbox").Inc()
 		return
 	}
-	blocked := map[int64]bool{}
+	b.perform(ctx, user, &e)
+}
+
+// perform does an entry's effects in order.
+func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
+	var blocked map[int64]bool
 	for _, f := range e.Effects {
 		if blocked[f.Chat] {
 			continue
 		}
-		err := b.perform(ctx, f)
+		err := b.do(ctx, f)
 		switch {
 		case err == nil:
 		case errors.Is(err, errBlocked):
 			// Nothing more reaches this chat; not worth a dead letter.
 			b.log.Info("person blocked the bot; messages dropped", "chat", f.Chat)
+			if blocked == nil {
+				blocked = map[int64]bool{}
+			}
 			blocked[f.Chat] = true
 		default:
 			b.log.Error("effect failed; kept as a dead letter", "user", user, "effect", f.ID, "kind", f.Kind, "chat", f.Chat, "err", redact(err, b.opt.Token))
@@ -196,8 +213,8 @@ func (b *Bot) deliverEntry(ctx context.Context, user int64, raw []byte) {
 	}
 }
 
-// perform does one effect.
-func (b *Bot) perform(ctx context.Context, f effect) error {
+// do performs one effect.
+func (b *Bot) do(ctx context.Context, f effect) error {
 	switch f.Kind {
 	case "send", "photo":
 		var sent *models.Message

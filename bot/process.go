@@ -21,6 +21,9 @@ import (
 // answers 500, so Telegram keeps it.
 var errTryAgain = errors.New("temporary failure, deliver again")
 
+// errBadUpdate marks an update that is not JSON: nothing to do with it.
+var errBadUpdate = errors.New("update cannot be decoded")
+
 // handle takes one raw update: queues it for its person and, if this
 // process holds the person's lease, applies everything queued (in the
 // background when async is set: the poller goes on fetching while one
@@ -31,7 +34,7 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 	if err := json.Unmarshal(raw, &u); err != nil {
 		b.metrics.updates.WithLabelValues("undecodable").Inc()
 		b.log.Warn("undecodable update", "err", err)
-		return nil // a redelivery would not decode either
+		return errBadUpdate // a redelivery would not decode either
 	}
 	sub, ok := subjectOf(&u)
 	if !ok {
@@ -45,7 +48,7 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 		b.metrics.updates.WithLabelValues("membership").Inc()
 		return nil
 	}
-	e, err := b.store.Enqueue(ctx, sub.user, u.ID, raw)
+	e, err := b.store.Enqueue(ctx, sub.user, u.ID, raw, async)
 	if err != nil {
 		b.fail(ctx, sub, "enqueue", err)
 		return fmt.Errorf("update %d: %w: %w", u.ID, errTryAgain, err)
@@ -66,10 +69,10 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
-			b.drain(context.WithoutCancel(ctx), e.Lease)
+			b.drainFrom(context.WithoutCancel(ctx), e.Lease, &u)
 		}()
 	case e.Lease != nil:
-		b.drain(ctx, e.Lease)
+		b.drainFrom(ctx, e.Lease, &u)
 	case e.Busy:
 		b.kickLater(sub.user, e.RetryIn)
 	}
@@ -96,9 +99,21 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 }
 
 // drain applies queued updates while this process holds the lease.
-func (b *Bot) drain(ctx context.Context, l *store.Lease) {
+func (b *Bot) drain(ctx context.Context, l *store.Lease) { b.drainFrom(ctx, l, nil) }
+
+// drainFrom is drain where the caller already decoded the lease's first
+// update (the common case: the update just received is the one to apply),
+// so it is not decoded twice.
+func (b *Bot) drainFrom(ctx context.Context, l *store.Lease, first *models.Update) {
 	for {
-		more, err := b.applyOne(ctx, l)
+		var more bool
+		var err error
+		if first != nil && first.ID == l.Item.UpdateID {
+			more, err = b.applyUpdate(ctx, l, first)
+		} else {
+			more, err = b.applyOne(ctx, l)
+		}
+		first = nil
 		if err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {
 				b.log.Warn("lease lost; another process goes on", "user", l.User, "err", err)
@@ -132,14 +147,19 @@ func (b *Bot) applyOne(ctx context.Context, l *store.Lease) (bool, error) {
 		c, err := b.store.Commit(ctx, l, store.Keep, nil, nil)
 		return c.More, err
 	}
-	sub, ok := subjectOf(&u)
+	return b.applyUpdate(ctx, l, &u)
+}
+
+// applyUpdate applies a Telegram update, the lease's current item.
+func (b *Bot) applyUpdate(ctx context.Context, l *store.Lease, u *models.Update) (bool, error) {
+	sub, ok := subjectOf(u)
 	if !ok {
 		c, err := b.store.Commit(ctx, l, store.Keep, nil, nil)
 		return c.More, err
 	}
-	in := inputOf(&u, sub.langHint, updateTime(&u, b.opt.Now()))
+	in := inputOf(u, sub.langHint, updateTime(u, b.opt.Now()))
 	in.User, in.ID = l.User, u.ID
-	return b.applyInput(ctx, l, sub, &u, in)
+	return b.applyInput(ctx, l, sub, u, in)
 }
 
 // event is a queued input that is not a Telegram update: a verifier's
@@ -203,10 +223,14 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 		b.kickLater(l.User, c.OutboxBusy)
 	}
 	if c.Claim != nil {
+		var own *entry
+		if len(c.Claim.Entries) == 1 && len(e.Effects) > 0 {
+			own = e // this commit's effects alone: no need to decode them again
+		}
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
-			b.dispatch(context.WithoutCancel(ctx), c.Claim)
+			b.dispatchFrom(context.WithoutCancel(ctx), c.Claim, own)
 		}()
 	}
 	return c.More, nil
@@ -268,7 +292,7 @@ func (b *Bot) Inject(ctx context.Context, user int64, d flows.Decision) error {
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)
 	}
-	e, err := b.store.Enqueue(ctx, user, decisionID(d), payload)
+	e, err := b.store.Enqueue(ctx, user, decisionID(d), payload, true)
 	if err != nil {
 		return fmt.Errorf("queue decision for %d: %w", user, err)
 	}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,15 +29,19 @@ func (b *Bot) WebhookHandler(secret string) http.Handler {
 			return
 		}
 		raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil || !json.Valid(raw) {
+		if err != nil || len(raw) == 0 || raw[0] != '{' {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
 		b.wg.Add(1)
 		defer b.wg.Done()
 		// Finish the update even if Telegram hangs up: it is queued now.
-		if err := b.handle(context.WithoutCancel(r.Context()), raw, false); errors.Is(err, errTryAgain) {
+		switch err := b.handle(context.WithoutCancel(r.Context()), raw, false); {
+		case errors.Is(err, errTryAgain):
 			http.Error(w, "try again", http.StatusInternalServerError)
+			return
+		case errors.Is(err, errBadUpdate):
+			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
 		w.WriteHeader(http.StatusOK)

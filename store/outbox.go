@@ -19,68 +19,89 @@ import (
 type Claim struct {
 	User    int64
 	Entries [][]byte
+	seqs    []int64 // the entries' numbers in the outbox
 	token   string
 }
 
-// Ack says that the first N entries of a claim were delivered (or given
-// up on and moved to the dead letters).
+// Ack says that a claim's current entries were delivered (or given up on
+// and kept as dead letters).
 type Ack struct {
 	Claim *Claim
-	N     int
 }
 
 // AckResult is what became of an Ack: Lost when the claim had lapsed and
-// another process took over (it delivers what remains), otherwise Next
-// holds the entries committed meanwhile, to deliver under the same claim;
-// an empty Next means the claim was let go.
+// another process took over (it delivers what remains); otherwise the
+// claim's Entries now hold what was committed meanwhile, to deliver under
+// the same claim, and none means the claim was let go.
 type AckResult struct {
 	Lost bool
-	Next [][]byte
 	Err  error
 }
 
-// KEYS out outlock; ARGV token n lease_ms
-var ackScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {'lost'} end
-redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
-local rest = redis.call('LRANGE', KEYS[1], 0, -1)
-if #rest == 0 then
-  redis.call('DEL', KEYS[2])
-  return {'done'}
+// KEYS home; ARGV token lease_ms n...
+var ackScript = redis.NewScript(luaCommon + `
+local h = redis.call('HMGET', KEYS[1], 'od', 'op')
+if not holder(h[1], ARGV[1]) then return {'lost'} end
+local del = {}
+for i = 3, #ARGV do del[#del + 1] = 'o:' .. ARGV[i] end
+local removed = 0
+if #del > 0 then removed = redis.call('HDEL', KEYS[1], unpack(del)) end
+local op = math.max(tonumber(h[2] or '0') - removed, 0)
+if op > 0 then
+  local rest = outbox()
+  if #rest > 0 then
+    redis.call('HSET', KEYS[1], 'op', #rest / 2, 'od', ARGV[1] .. ':' .. (now_ms() + tonumber(ARGV[2])))
+    local out = {'more'}
+    for _, v in ipairs(rest) do out[#out + 1] = v end
+    return out
+  end
 end
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-local out = {'more'}
-for _, e in ipairs(rest) do out[#out + 1] = e end
-return out
+if redis.call('HEXISTS', KEYS[1], 's') == 0 and tonumber(redis.call('HGET', KEYS[1], 'q') or '0') == 0 then
+  -- The person was forgotten and the last reply is out: nothing stays.
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('HSET', KEYS[1], 'op', 0, 'od', '')
+end
+return {'done'}
 `)
 
-// KEYS out outlock; ARGV token lease_ms
-var claimScript = redis.NewScript(`
-if redis.call('LLEN', KEYS[1]) == 0 then return {'idle'} end
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'busy', redis.call('PTTL', KEYS[2])} end
+// KEYS home; ARGV token lease_ms
+var claimScript = redis.NewScript(luaCommon + `
+local h = redis.call('HMGET', KEYS[1], 'od', 'op')
+if tonumber(h[2] or '0') == 0 then return {'idle'} end
+local now = now_ms()
+if held(h[1], now) then return {'busy', left(h[1], now)} end
+local rest = outbox()
+if #rest == 0 then
+  redis.call('HSET', KEYS[1], 'op', 0, 'od', '')
+  return {'idle'}
+end
+redis.call('HSET', KEYS[1], 'od', ARGV[1] .. ':' .. (now + tonumber(ARGV[2])))
 local out = {'claimed'}
-for _, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do out[#out + 1] = e end
+for _, v in ipairs(rest) do out[#out + 1] = v end
 return out
 `)
 
-func (s *Store) openEntries(user int64, raw []any) ([][]byte, error) {
-	k := keysOf(user)
-	out := make([][]byte, 0, len(raw))
-	for _, r := range raw {
-		sealed, ok := r.(string)
-		if !ok {
-			return nil, fmt.Errorf("outbox of %d: entry of type %T", user, r)
+// fillClaim sets a claim's entries from a script's reply: n1, sealed e1, …
+func (s *Store) fillClaim(c *Claim, raw []any) error {
+	aad := []byte(keysOf(c.User).state + "/out")
+	c.Entries, c.seqs = nil, nil
+	for i := 0; i+1 < len(raw); i += 2 {
+		n, ok := raw[i].(int64)
+		sealed, ok2 := raw[i+1].(string)
+		if !ok || !ok2 {
+			return fmt.Errorf("outbox of %d: entry of types %T, %T", c.User, raw[i], raw[i+1])
 		}
-		plain, err := s.sealer.Open([]byte(sealed), []byte(k.out))
+		plain, err := s.sealer.Open([]byte(sealed), aad)
 		if err != nil {
 			// Sealed with a key that was rotated away: it cannot be
-			// delivered; an empty entry keeps the count right and is
-			// skipped by the dispatcher.
+			// delivered; an empty entry is acknowledged and skipped.
 			plain = nil
 		}
-		out = append(out, plain)
+		c.Entries = append(c.Entries, plain)
+		c.seqs = append(c.seqs, n)
 	}
-	return out, nil
+	return nil
 }
 
 // AckMany acknowledges delivered entries of many people in one round trip
@@ -91,42 +112,40 @@ func (s *Store) AckMany(ctx context.Context, acks []Ack) []AckResult {
 	if len(acks) == 0 {
 		return out
 	}
+	args := func(c *Claim) []any {
+		a := make([]any, 0, 2+len(c.seqs))
+		a = append(a, c.token, s.opt.Lease.Milliseconds())
+		for _, n := range c.seqs {
+			a = append(a, n)
+		}
+		return a
+	}
 	cmds := make([]*redis.Cmd, len(acks))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, a := range acks {
-			k := keysOf(a.Claim.User)
-			cmds[i] = ackScript.EvalSha(ctx, p, []string{k.out, k.outlock}, a.Claim.token, a.N, s.opt.Lease.Milliseconds())
+			cmds[i] = ackScript.EvalSha(ctx, p, []string{keysOf(a.Claim.User).state}, args(a.Claim)...)
 		}
 		return nil
 	})
-	if err != nil && !isNoScript(err) {
-		for i := range out {
-			if cmds[i].Err() != nil {
-				out[i].Err = fmt.Errorf("ack outbox of %d: %w", acks[i].Claim.User, cmds[i].Err())
-			}
-		}
-	}
 	for i, a := range acks {
-		cmd := cmds[i]
-		if cmd.Err() != nil && isNoScript(cmd.Err()) {
+		c, cmd := a.Claim, cmds[i]
+		if isNoScript(cmd.Err()) {
 			// The script cache was flushed (a restarted Redis): run it
 			// with its source once.
-			k := keysOf(a.Claim.User)
-			cmd = ackScript.Run(ctx, s.rdb, []string{k.out, k.outlock}, a.Claim.token, a.N, s.opt.Lease.Milliseconds())
+			cmd = ackScript.Run(ctx, s.rdb, []string{keysOf(c.User).state}, args(c)...)
 		}
 		res, err := cmd.Slice()
 		if err != nil {
-			out[i].Err = fmt.Errorf("ack outbox of %d: %w", a.Claim.User, err)
+			out[i].Err = fmt.Errorf("ack outbox of %d: %w", c.User, err)
 			continue
 		}
 		switch res[0] {
 		case "lost":
 			out[i].Lost = true
 		case "more":
-			out[i].Next, out[i].Err = s.openEntries(a.Claim.User, res[1:])
-			a.Claim.Entries = out[i].Next
-		case "done":
-			a.Claim.Entries = nil
+			out[i].Err = s.fillClaim(c, res[1:])
+		default:
+			c.Entries, c.seqs = nil, nil
 		}
 	}
 	return out
@@ -141,9 +160,8 @@ func isNoScript(err error) bool {
 // a nil claim when there is nothing to do now, and when another process
 // holds the outbox, how long until its claim lapses.
 func (s *Store) ClaimOutbox(ctx context.Context, user int64) (*Claim, time.Duration, error) {
-	k := keysOf(user)
 	token := newToken()
-	res, err := claimScript.Run(ctx, s.rdb, []string{k.out, k.outlock}, token, s.opt.Lease.Milliseconds()).Slice()
+	res, err := claimScript.Run(ctx, s.rdb, []string{keysOf(user).state}, token, s.opt.Lease.Milliseconds()).Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim outbox of %d: %w", user, err)
 	}
@@ -155,17 +173,17 @@ func (s *Store) ClaimOutbox(ctx context.Context, user int64) (*Claim, time.Durat
 	default:
 		return nil, 0, nil
 	}
-	entries, err := s.openEntries(user, res[1:])
-	if err != nil {
+	c := &Claim{User: user, token: token}
+	if err := s.fillClaim(c, res[1:]); err != nil {
 		return nil, 0, fmt.Errorf("claim outbox of %d: %w", user, err)
 	}
-	return &Claim{User: user, token: token, Entries: entries}, 0, nil
+	return c, 0, nil
 }
 
 // RenewClaim extends a claim while its effects are being delivered (a long
 // retry_after, say).
 func (s *Store) RenewClaim(ctx context.Context, c *Claim) error {
-	n, err := renewScript.Run(ctx, s.rdb, []string{keysOf(c.User).outlock}, c.token, s.opt.Lease.Milliseconds()).Int()
+	n, err := renewScript.Run(ctx, s.rdb, []string{keysOf(c.User).state}, c.token, s.opt.Lease.Milliseconds(), "od").Int()
 	if err != nil {
 		return fmt.Errorf("renew outbox claim of %d: %w", c.User, err)
 	}
@@ -173,6 +191,20 @@ func (s *Store) RenewClaim(ctx context.Context, c *Claim) error {
 		return fmt.Errorf("renew outbox claim of %d: %w", c.User, ErrLeaseLost)
 	}
 	return nil
+}
+
+// OutboxLen is how many committed entries of a person wait for delivery,
+// for tests and tools.
+func (s *Store) OutboxLen(ctx context.Context, user int64) (int, error) {
+	v, err := s.rdb.HGet(ctx, keysOf(user).state, "op").Result()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("outbox of %d: %w", user, err)
+	}
+	n, _ := strconv.Atoi(v)
+	return n, nil
 }
 
 // DeadLetter keeps an effect that kept failing, sealed, for the operator
@@ -209,33 +241,65 @@ func (s *Store) DeadLetters(ctx context.Context, user int64) ([][]byte, error) {
 	return out, nil
 }
 
-// Pending lists people whose inbox or outbox holds work, so that a starting
-// process, and every process from time to time, picks up what a stopped
-// process left (its in-process retries died with it). It walks the
-// keyspace with SCAN, on every master of a cluster: inboxes and outboxes
-// exist only while they hold work, so only those match, and the walk runs
-// rarely (once a minute), which costs far less than keeping an index
-// beside every update.
+// Pending lists people with work a stopped process left: queued updates
+// nobody holds the lease for, or effects nobody delivers. A starting
+// process, and every process from time to time, picks those up (in-process
+// retries died with their process). It walks the people's homes with SCAN
+// on every master, reading four small fields of each in pipelines of a
+// thousand: about a second of Redis time per million people, which is far
+// cheaper than keeping an index of pending work beside every update.
 func (s *Store) Pending(ctx context.Context, each func(user int64)) error {
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
-		for _, pattern := range []string{"{u:*}:inbox", "{u:*}:out"} {
-			iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-			for iter.Next(ctx) {
-				key := iter.Val()
-				idStr, ok := strings.CutPrefix(key, "{u:")
-				if !ok {
-					continue
+		now, err := c.Time(ctx).Result()
+		if err != nil {
+			return fmt.Errorf("server time: %w", err)
+		}
+		nowMS := now.UnixMilli()
+		lapsed := func(v string) bool {
+			_, dl, ok := strings.Cut(v, ":")
+			ms, err := strconv.ParseInt(dl, 10, 64)
+			return !ok || err != nil || ms <= nowMS
+		}
+		iter := c.Scan(ctx, 0, "{u:*}:state", 1000).Iterator()
+		var batch []string
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			cmds := make([]*redis.SliceCmd, len(batch))
+			_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i, k := range batch {
+					cmds[i] = p.HMGet(ctx, k, "q", "lk", "op", "od")
 				}
-				idStr, _, _ = strings.Cut(idStr, "}")
-				if id, err := strconv.ParseInt(idStr, 10, 64); err == nil {
-					each(id)
+				return nil
+			})
+			if err != nil && err != redis.Nil {
+				return fmt.Errorf("read pending work: %w", err)
+			}
+			for i, k := range batch {
+				v := cmds[i].Val()
+				str := func(j int) string { s, _ := v[j].(string); return s }
+				if (str(0) != "" && str(0) != "0" && lapsed(str(1))) || (str(2) != "" && str(2) != "0" && lapsed(str(3))) {
+					idStr, _, _ := strings.Cut(strings.TrimPrefix(k, "{u:"), "}")
+					if id, err := strconv.ParseInt(idStr, 10, 64); err == nil {
+						each(id)
+					}
 				}
 			}
-			if err := iter.Err(); err != nil {
-				return fmt.Errorf("scan %s: %w", pattern, err)
+			batch = batch[:0]
+			return nil
+		}
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == 1000 {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
-		return nil
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("scan homes: %w", err)
+		}
+		return flush()
 	}
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })

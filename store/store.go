@@ -1,24 +1,30 @@
 // Package store keeps each person's dialogue state in Redis and makes sure
 // a person's updates are applied one at a time, in order, exactly once, by
-// any number of bot processes sharing one Redis.
+// any number of bot processes sharing one Redis, with the effects of each
+// update (replies, notices, decisions) committed together with its state.
 //
-// Every update first goes into the person's inbox (a sorted set ordered by
-// update_id, with the encrypted update beside it). Whoever then holds the
-// person's lease drains the inbox: it loads the state, applies the oldest
-// update, and commits in one script, which checks the lease: the new state,
-// the removal of that update, and the update's effects appended to the
-// person's outbox (a transactional outbox: what a step wants done outside
-// is stored with the state it leads to, or not at all). The same script
-// lets the lease go when the inbox is empty and hands the outbox to the
-// committer unless another process is delivering it, so a person's effects
-// leave in commit order whichever replica committed them. On the common
-// path an update costs two round trips: enqueue-and-lease and commit; the
-// acknowledgements of delivered effects are batched across people (see
-// AckMany).
+// Everything a person's common path touches lives in one hash, the
+// person's home ({u:42}:state): the sealed state ("s"), the IDs of recent
+// updates ("seen", to drop redeliveries), the lease ("lk": token and
+// deadline), the outbox (entries "o:<n>", their count "op", the claim of
+// the process delivering them "od") and the count of queued updates ("q").
+// An update that finds nobody busy with the person is applied at once
+// (enqueue: one script of three commands), and its commit stores the new
+// state, the update's ID and the update's effects, and lets the lease go,
+// in one script of four commands: a transactional outbox, where what a
+// step wants done outside is stored with the state it leads to, or not at
+// all. The process that committed delivers the effects unless another is
+// still delivering earlier ones, so a person's effects leave in commit
+// order whichever replica committed them. Acknowledging delivered effects
+// is batched across people (AckMany). So an update costs two round trips.
+//
+// Updates that must wait (the person is busy, or the poller needs them
+// stored before it confirms them to Telegram) go into the person's inbox:
+// a sorted set ordered by update_id, with the sealed updates beside it.
 //
 // Keys of one person share a hash tag ({u:42}), so the scripts also work on
 // Redis Cluster. Values that may hold personal data (states, queued
-// updates) are sealed with AES-GCM, bound to their key.
+// updates, effects) are sealed with AES-GCM, bound to their key.
 package store
 
 import (
@@ -28,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -92,7 +99,7 @@ func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
 
 // ErrLeaseLost means another process took over the person's inbox (this
 // one was too slow or paused); nothing was committed and the update stays
-// queued for the new holder.
+// queued for the new holder (or comes again from Telegram).
 var ErrLeaseLost = errors.New("lease lost")
 
 // Status says what Enqueue did with an update.
@@ -117,14 +124,17 @@ func (s Status) String() string {
 	return "unknown"
 }
 
-// Item is one queued update.
+// Item is one update to apply.
 type Item struct {
 	UpdateID int64
 	Payload  []byte
+	// queued is set when the update is in the inbox (and must leave it at
+	// the commit); an update applied at once never was.
+	queued bool
 }
 
-// Lease is the right to apply a person's queued updates. Item is the update
-// to apply now, State the person's current state (nil for none).
+// Lease is the right to apply a person's updates. Item is the update to
+// apply now, State the person's current state (nil for none).
 type Lease struct {
 	User  int64
 	State []byte
@@ -135,7 +145,8 @@ type Lease struct {
 // Enqueued is the outcome of Enqueue.
 type Enqueued struct {
 	Status Status
-	// Lease is set when this caller must drain the inbox.
+	// Lease is set when this caller must apply the update (and whatever
+	// else is queued).
 	Lease *Lease
 	// Busy is set when another holder has the lease; RetryIn is when it
 	// expires, after which the caller should try Acquire in case the holder
@@ -145,8 +156,7 @@ type Enqueued struct {
 }
 
 type keys struct {
-	state, inbox, items, seen, lock, card, face, liveness, record string
-	out, outlock, dead                                            string
+	state, inbox, items, card, face, liveness, record, dead string
 }
 
 func keysOf(user int64) keys {
@@ -155,114 +165,214 @@ func keysOf(user int64) keys {
 		state: tag + ":state",
 		inbox: tag + ":inbox",
 		items: tag + ":items",
-		seen:  tag + ":seen",
-		lock:  tag + ":lock",
 		// Deleted with the state on /forget (see Photos).
 		card:     tag + ":photo:card",
 		face:     tag + ":photo:face",
 		liveness: tag + ":photo:liveness",
 		record:   tag + ":record",
-		// The outbox: effects committed but not yet delivered, the claim
-		// of the process delivering them, and those that kept failing.
-		out:     tag + ":out",
-		outlock: tag + ":outlock",
-		dead:    tag + ":dead",
+		// Effects that kept failing.
+		dead: tag + ":dead",
 	}
 }
 
 func (k keys) list() []string {
-	return []string{k.state, k.inbox, k.items, k.seen, k.lock, k.card, k.face, k.liveness, k.record, k.out, k.outlock, k.dead}
+	return []string{k.state, k.inbox, k.items, k.card, k.face, k.liveness, k.record, k.dead}
 }
 
-// lockAndPeek is shared by the scripts: take the lease if the inbox has
-// work, and return the oldest update with the state.
-const lockAndPeek = `
-local function lock_and_peek(status)
-  if redis.call('ZCARD', KEYS[2]) == 0 then return {status} end
-  if not redis.call('SET', KEYS[5], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return {status, 'busy', redis.call('PTTL', KEYS[5])}
+// luaCommon holds what the scripts share. A claim ("lk", "od") is
+// "<token>:<deadline ms>"; deadlines follow the server's clock, so
+// replicas with skewed clocks agree.
+const luaCommon = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function held(v, now)
+  if not v or v == '' then return false end
+  local dl = tonumber(string.match(v, ':(%d+)$'))
+  return dl ~= nil and dl > now
+end
+local function holder(v, token)
+  return v and string.sub(v, 1, #token + 1) == token .. ':'
+end
+local function left(v, now)
+  return tonumber(string.match(v, ':(%d+)$')) - now
+end
+local function seen_has(seen, id)
+  return string.find(seen or '', ',' .. id .. ',', 1, true) ~= nil
+end
+-- next_item drops queued updates already applied (a redelivery queued
+-- while its first copy was being applied) and returns the oldest other.
+local function next_item(seen, q)
+  while q > 0 do
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+    if not first then return nil, 0 end
+    if not seen_has(seen, first) then return first, q end
+    redis.call('ZREM', KEYS[2], first)
+    redis.call('HDEL', KEYS[3], first)
+    q = q - 1
   end
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  return {status, 'locked', first, redis.call('HGET', KEYS[3], first), redis.call('HGET', KEYS[1], 's')}
+  return nil, q
+end
+-- outbox returns the pending effects in commit order: n1, e1, n2, e2, ...
+local function outbox()
+  local all = redis.call('HGETALL', KEYS[1])
+  local ns = {}
+  local byn = {}
+  for i = 1, #all, 2 do
+    local n = string.match(all[i], '^o:(%d+)$')
+    if n then
+      n = tonumber(n)
+      ns[#ns + 1] = n
+      byn[n] = all[i + 1]
+    end
+  end
+  table.sort(ns)
+  local out = {}
+  for _, n in ipairs(ns) do
+    out[#out + 1] = n
+    out[#out + 1] = byn[n]
+  end
+  return out
 end
 `
 
-// KEYS state inbox items seen lock; ARGV token lease_ms update_id payload
-// max_inbox seen_keep ttl_ms
-var enqueueScript = redis.NewScript(lockAndPeek + `
+// KEYS home inbox items ...; ARGV token lease_ms update_id payload
+// max_inbox ttl_ms durable
+// Reply: {status} for a duplicate or a full inbox; {status, 'busy', ms}
+// when another process holds the lease; {status, 'now', state} when the
+// caller applies this update at once (it is not stored: the webhook
+// answers only after the commit, so Telegram delivers it again should this
+// process stop); {status, 'locked', id, payload, state} when the caller
+// drains the inbox from its oldest update.
+var enqueueScript = redis.NewScript(luaCommon + `
+local h = redis.call('HMGET', KEYS[1], 'seen', 'lk', 'q', 's')
 local id = ARGV[3]
-local status = 'queued'
-if redis.call('ZSCORE', KEYS[4], id) then
-  status = 'duplicate'
-else
-  if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
-    status = 'full'
-  else
-    redis.call('ZADD', KEYS[2], id, id)
-    redis.call('HSET', KEYS[3], id, ARGV[4])
-    redis.call('PEXPIRE', KEYS[2], ARGV[7])
-    redis.call('PEXPIRE', KEYS[3], ARGV[7])
-  end
-  redis.call('ZADD', KEYS[4], id, id)
-  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -tonumber(ARGV[6]) - 1)
-  redis.call('PEXPIRE', KEYS[4], ARGV[7])
+if seen_has(h[1], id) then return {'duplicate'} end
+local now = now_ms()
+local q = tonumber(h[3] or '0')
+local busy = held(h[2], now)
+if not busy and q == 0 and ARGV[7] ~= '1' then
+  redis.call('HSET', KEYS[1], 'lk', ARGV[1] .. ':' .. (now + tonumber(ARGV[2])))
+  return {'queued', 'now', h[4] or false}
 end
-return lock_and_peek(status)
+if redis.call('ZSCORE', KEYS[2], id) then return {'duplicate'} end
+if q >= tonumber(ARGV[5]) then return {'full'} end
+redis.call('ZADD', KEYS[2], id, id)
+redis.call('HSET', KEYS[3], id, ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
+q = q + 1
+if busy then
+  redis.call('HSET', KEYS[1], 'q', q)
+  return {'queued', 'busy', left(h[2], now)}
+end
+local first
+first, q = next_item(h[1], q)
+redis.call('HSET', KEYS[1], 'q', q, 'lk', ARGV[1] .. ':' .. (now + tonumber(ARGV[2])))
+return {'queued', 'locked', first, redis.call('HGET', KEYS[3], first), h[4] or false}
 `)
 
-// KEYS state inbox items seen lock; ARGV token lease_ms
-var acquireScript = redis.NewScript(lockAndPeek + `
-return lock_and_peek('idle')
+// KEYS home inbox items ...; ARGV token lease_ms
+var acquireScript = redis.NewScript(luaCommon + `
+local h = redis.call('HMGET', KEYS[1], 'seen', 'lk', 'q', 's')
+local q = tonumber(h[3] or '0')
+if q == 0 then return {'idle'} end
+local now = now_ms()
+if held(h[2], now) then return {'idle', 'busy', left(h[2], now)} end
+local first
+first, q = next_item(h[1], q)
+if not first then
+  redis.call('HSET', KEYS[1], 'q', q)
+  return {'idle'}
+end
+redis.call('HSET', KEYS[1], 'q', q, 'lk', ARGV[1] .. ':' .. (now + tonumber(ARGV[2])))
+return {'idle', 'locked', first, redis.call('HGET', KEYS[3], first), h[4] or false}
 `)
 
-// KEYS state inbox items seen lock card face liveness record out outlock dead;
-// ARGV token lease_ms update_id mode state ttl_ms effects out_ttl_ms
+// KEYS home inbox items card face liveness record dead; ARGV token
+// lease_ms update_id mode state ttl_ms effects queued seen_bytes
 // mode: "save" stores the state, "keep" leaves it, "forget" deletes it.
-// Reply: {status, claim, next_id, next_payload, state, entries...}; status
-// "next" (the lease holds the next update) or "done" (the lease is let
-// go); claim "none", "own" (this commit's effects are the whole outbox and
-// the caller delivers them), "all" (the caller delivers the entries, older
-// ones left by a process that stopped included), or the milliseconds until
-// the claim of the process delivering the outbox lapses.
-var commitScript = redis.NewScript(`
-if redis.call('GET', KEYS[5]) ~= ARGV[1] then return {'lost'} end
-redis.call('ZREM', KEYS[2], ARGV[3])
-redis.call('HDEL', KEYS[3], ARGV[3])
-if ARGV[4] == 'save' then
-  redis.call('HSET', KEYS[1], 's', ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-elseif ARGV[4] == 'forget' then
-  redis.call('DEL', KEYS[1], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[12])
+// Reply: {status, claim, next_id, next_payload, state, n1, e1, ...};
+// status "next" (the lease holds the next update) or "done" (the lease is
+// let go); claim "none", "own:<n>" (this commit's effects, entry n, are the
+// whole outbox: the caller delivers them), "all" (the caller delivers the
+// entries that follow, older ones left by a process that stopped
+// included), or the milliseconds until the claim of the process delivering
+// the outbox lapses.
+var commitScript = redis.NewScript(luaCommon + `
+local h = redis.call('HMGET', KEYS[1], 'lk', 'od', 'seen', 'q', 'op', 'n')
+if not holder(h[1], ARGV[1]) then return {'lost'} end
+local id = ARGV[3]
+local q = tonumber(h[4] or '0')
+if ARGV[8] == '1' then
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  q = math.max(q - 1, 0)
 end
+local seen = (h[3] or ',') .. id .. ','
+local keep = tonumber(ARGV[9])
+if #seen > keep then
+  seen = string.sub(seen, string.find(seen, ',', #seen - keep, true))
+end
+local f = {'seen', seen}
+if ARGV[4] == 'save' then
+  f[#f + 1] = 's'
+  f[#f + 1] = ARGV[5]
+elseif ARGV[4] == 'forget' then
+  redis.call('HDEL', KEYS[1], 's')
+  redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+end
+local now = now_ms()
 local claim = 'none'
 if ARGV[7] ~= '' then
-  local n = redis.call('RPUSH', KEYS[10], ARGV[7])
-  redis.call('PEXPIRE', KEYS[10], ARGV[8])
-  if redis.call('SET', KEYS[11], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    if n == 1 then claim = 'own' else claim = 'all' end
+  local n = tonumber(h[6] or '0') + 1
+  local op = tonumber(h[5] or '0') + 1
+  for _, v in ipairs({'n', n, 'o:' .. n, ARGV[7], 'op', op}) do f[#f + 1] = v end
+  if held(h[2], now) then
+    claim = left(h[2], now)
   else
-    claim = redis.call('PTTL', KEYS[11])
+    f[#f + 1] = 'od'
+    f[#f + 1] = ARGV[1] .. ':' .. (now + tonumber(ARGV[2]))
+    if op == 1 then claim = 'own:' .. n else claim = 'all' end
   end
 end
 local out = {'done', claim, false, false, false}
-local nxt = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+local nxt
+nxt, q = next_item(seen, q)
+f[#f + 1] = 'q'
+f[#f + 1] = q
+f[#f + 1] = 'lk'
 if nxt then
-  redis.call('PEXPIRE', KEYS[5], ARGV[2])
+  f[#f + 1] = ARGV[1] .. ':' .. (now + tonumber(ARGV[2]))
   out[1], out[3], out[4] = 'next', nxt, redis.call('HGET', KEYS[3], nxt)
-  if ARGV[4] ~= 'forget' then out[5] = redis.call('HGET', KEYS[1], 's') end
+  if ARGV[4] == 'save' then
+    out[5] = ARGV[5]
+  elseif ARGV[4] == 'keep' then
+    out[5] = redis.call('HGET', KEYS[1], 's') or false
+  end
 else
-  redis.call('DEL', KEYS[5])
+  f[#f + 1] = ''
 end
+if ARGV[4] == 'forget' and not nxt and claim == 'none' and tonumber(h[5] or '0') == 0 then
+  -- Nothing left to do for someone forgotten: not even the bookkeeping
+  -- stays.
+  redis.call('DEL', KEYS[1])
+  return out
+end
+redis.call('HSET', KEYS[1], unpack(f))
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
 if claim == 'all' then
-  for _, e in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do out[#out + 1] = e end
+  for _, v in ipairs(outbox()) do out[#out + 1] = v end
 end
 return out
 `)
 
-// KEYS lock; ARGV token lease_ms
-var renewScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+// KEYS home; ARGV token lease_ms field
+var renewScript = redis.NewScript(luaCommon + `
+if not holder(redis.call('HGET', KEYS[1], ARGV[3]), ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[1] .. ':' .. (now_ms() + tonumber(ARGV[2])))
+return 1
 `)
 
 func newToken() string {
@@ -271,17 +381,23 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-// Enqueue adds an update to the person's inbox, unless it was seen before
-// or the inbox is full, and takes the lease when the inbox has work and
-// nobody holds it.
-func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byte) (Enqueued, error) {
+// Enqueue takes an update for the person. If nobody is busy with them and
+// their inbox is empty, the caller gets the lease to apply it at once;
+// otherwise it is queued, unless it was seen before or the inbox is full.
+// Durable queues the update even then: the poller confirms updates to
+// Telegram once Enqueue returns, so they must be stored by then.
+func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byte, durable bool) (Enqueued, error) {
 	k := keysOf(user)
 	id := strconv.FormatInt(updateID, 10)
 	token := newToken()
 	sealed := s.sealer.Seal(payload, []byte(k.items+"/"+id))
+	flag := "0"
+	if durable {
+		flag = "1"
+	}
 	res, err := enqueueScript.Run(ctx, s.rdb, k.list(),
 		token, s.opt.Lease.Milliseconds(), id, sealed,
-		s.opt.MaxInbox, s.opt.SeenKeep, s.opt.IdleTTL.Milliseconds()).Slice()
+		s.opt.MaxInbox, s.opt.IdleTTL.Milliseconds(), flag).Slice()
 	if err != nil {
 		return Enqueued{}, fmt.Errorf("enqueue update %d: %w", updateID, err)
 	}
@@ -296,6 +412,14 @@ func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byt
 	default:
 		return Enqueued{}, fmt.Errorf("enqueue update %d: unexpected reply %v", updateID, res[0])
 	}
+	if len(res) > 1 && res[1] == "now" {
+		l := &Lease{User: user, token: token, Item: Item{UpdateID: updateID, Payload: payload}}
+		if l.State, err = s.openState(user, res[2]); err != nil {
+			return Enqueued{}, fmt.Errorf("enqueue update %d: %w", updateID, err)
+		}
+		out.Lease = l
+		return out, nil
+	}
 	out.Lease, out.Busy, out.RetryIn, err = s.leaseFrom(user, token, res[1:])
 	if err != nil {
 		return Enqueued{}, fmt.Errorf("enqueue update %d: %w", updateID, err)
@@ -304,7 +428,8 @@ func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byt
 }
 
 // Acquire takes the person's lease if their inbox has work and nobody holds
-// it. It returns a nil lease when there is nothing to do now.
+// it. It returns a nil lease when there is nothing to do now, and when
+// someone holds the lease, how long until it lapses.
 func (s *Store) Acquire(ctx context.Context, user int64) (*Lease, time.Duration, error) {
 	k := keysOf(user)
 	token := newToken()
@@ -325,7 +450,7 @@ func (s *Store) leaseFrom(user int64, token string, res []any) (*Lease, bool, ti
 	}
 	if res[0] == "busy" {
 		ms, _ := res[1].(int64)
-		return nil, true, time.Duration(ms) * time.Millisecond, nil
+		return nil, true, time.Duration(max(ms, 1)) * time.Millisecond, nil
 	}
 	l := &Lease{User: user, token: token}
 	if err := s.fill(l, res[1:]); err != nil {
@@ -343,7 +468,7 @@ func (s *Store) fill(l *Lease, res []any) error {
 	if err != nil {
 		return fmt.Errorf("bad queued id %q: %w", idStr, err)
 	}
-	l.Item = Item{UpdateID: id}
+	l.Item = Item{UpdateID: id, queued: true}
 	if sealed, ok := res[1].(string); ok {
 		if l.Item.Payload, err = s.sealer.Open([]byte(sealed), []byte(k.items+"/"+idStr)); err != nil {
 			// The update cannot be read (key rotated away?): apply it as
@@ -353,15 +478,23 @@ func (s *Store) fill(l *Lease, res []any) error {
 	}
 	l.State = nil
 	if len(res) > 2 {
-		if sealed, ok := res[2].(string); ok {
-			plain, err := s.sealer.Open([]byte(sealed), []byte(k.state))
-			if err != nil {
-				return fmt.Errorf("open state of %d: %w", l.User, err)
-			}
-			l.State = plain
+		if l.State, err = s.openState(l.User, res[2]); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func (s *Store) openState(user int64, v any) ([]byte, error) {
+	sealed, ok := v.(string)
+	if !ok {
+		return nil, nil
+	}
+	plain, err := s.sealer.Open([]byte(sealed), []byte(keysOf(user).state))
+	if err != nil {
+		return nil, fmt.Errorf("open state of %d: %w", user, err)
+	}
+	return plain, nil
 }
 
 // Mode says what Commit does with the state.
@@ -391,10 +524,11 @@ type Committed struct {
 	OutboxBusy time.Duration
 }
 
-// Commit applies the lease's current update: it removes the update from the
-// inbox, stores the state and appends effects (nil for none) to the
-// person's outbox, atomically, if the lease is still held. When no other
-// update waits, the lease is let go in the same step.
+// Commit applies the lease's current update: it stores the state, records
+// the update as applied (removing it from the inbox if it was queued) and
+// adds effects (nil for none) to the person's outbox, atomically, if the
+// lease is still held. When no other update waits, the lease is let go in
+// the same step.
 func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects []byte) (Committed, error) {
 	k := keysOf(l.User)
 	var sealed []byte
@@ -408,11 +542,15 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects 
 	}
 	var entry []byte
 	if len(effects) > 0 {
-		entry = s.sealer.Seal(effects, []byte(k.out))
+		entry = s.sealer.Seal(effects, []byte(k.state+"/out"))
+	}
+	queued := "0"
+	if l.Item.queued {
+		queued = "1"
 	}
 	res, err := commitScript.Run(ctx, s.rdb, k.list(),
 		l.token, s.opt.Lease.Milliseconds(), strconv.FormatInt(l.Item.UpdateID, 10),
-		string(mode), sealed, ttl.Milliseconds(), entry, s.opt.OutboxTTL.Milliseconds()).Slice()
+		string(mode), sealed, ttl.Milliseconds(), entry, queued, s.opt.SeenKeep*12).Slice()
 	if err != nil {
 		return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
 	}
@@ -423,16 +561,18 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects 
 		return Committed{}, fmt.Errorf("commit update %d: unexpected reply %v", l.Item.UpdateID, res)
 	}
 	var out Committed
-	if ms, ok := res[1].(int64); ok {
-		out.OutboxBusy = time.Duration(max(ms, 1)) * time.Millisecond
-	}
-	switch res[1] {
-	case "own":
-		out.Claim = &Claim{User: l.User, token: l.token, Entries: [][]byte{effects}}
-	case "all":
-		out.Claim = &Claim{User: l.User, token: l.token}
-		if out.Claim.Entries, err = s.openEntries(l.User, res[5:]); err != nil {
-			return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+	switch c := res[1].(type) {
+	case int64:
+		out.OutboxBusy = time.Duration(max(c, 1)) * time.Millisecond
+	case string:
+		if n, ok := strings.CutPrefix(c, "own:"); ok {
+			seq, _ := strconv.ParseInt(n, 10, 64)
+			out.Claim = &Claim{User: l.User, token: l.token, Entries: [][]byte{effects}, seqs: []int64{seq}}
+		} else if c == "all" {
+			out.Claim = &Claim{User: l.User, token: l.token}
+			if err := s.fillClaim(out.Claim, res[5:]); err != nil {
+				return Committed{}, fmt.Errorf("commit update %d: %w", l.Item.UpdateID, err)
+			}
 		}
 	}
 	switch res[0] {
@@ -450,7 +590,7 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects 
 
 // Renew extends the lease while a slow update is being applied.
 func (s *Store) Renew(ctx context.Context, l *Lease) error {
-	n, err := renewScript.Run(ctx, s.rdb, []string{keysOf(l.User).lock}, l.token, s.opt.Lease.Milliseconds()).Int()
+	n, err := renewScript.Run(ctx, s.rdb, []string{keysOf(l.User).state}, l.token, s.opt.Lease.Milliseconds(), "lk").Int()
 	if err != nil {
 		return fmt.Errorf("renew lease of %d: %w", l.User, err)
 	}

@@ -34,7 +34,7 @@ func newStore(t *testing.T, db int, opt Options) (*Store, *redis.Client) {
 func TestEnqueueCommitInOrder(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t, 1, Options{})
-	e, err := s.Enqueue(ctx, 7, 10, []byte("a"))
+	e, err := s.Enqueue(ctx, 7, 10, []byte("a"), true)
 	if err != nil || e.Status != Queued || e.Lease == nil {
 		t.Fatalf("first enqueue: %+v %v", e, err)
 	}
@@ -44,7 +44,7 @@ func TestEnqueueCommitInOrder(t *testing.T) {
 	}
 	// While held, later updates queue behind it.
 	for i, p := range []string{"c", "b"} {
-		e2, err := s.Enqueue(ctx, 7, int64(12-i), []byte(p))
+		e2, err := s.Enqueue(ctx, 7, int64(12-i), []byte(p), true)
 		if err != nil || e2.Status != Queued || e2.Lease != nil || !e2.Busy || e2.RetryIn <= 0 {
 			t.Fatalf("enqueue while held: %+v %v", e2, err)
 		}
@@ -77,14 +77,14 @@ func TestEnqueueCommitInOrder(t *testing.T) {
 func TestDuplicateAndFull(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t, 2, Options{MaxInbox: 2})
-	e, _ := s.Enqueue(ctx, 1, 1, []byte("x"))
+	e, _ := s.Enqueue(ctx, 1, 1, []byte("x"), true)
 	commitRelease(t, s, e.Lease, Save, []byte("s1"))
-	if e, _ := s.Enqueue(ctx, 1, 1, []byte("x")); e.Status != Duplicate || e.Lease != nil {
+	if e, _ := s.Enqueue(ctx, 1, 1, []byte("x"), true); e.Status != Duplicate || e.Lease != nil {
 		t.Fatalf("redelivered update: %+v", e)
 	}
-	held, _ := s.Enqueue(ctx, 1, 2, nil)
-	s.Enqueue(ctx, 1, 3, nil)
-	if e, _ := s.Enqueue(ctx, 1, 4, nil); e.Status != Full {
+	held, _ := s.Enqueue(ctx, 1, 2, nil, true)
+	s.Enqueue(ctx, 1, 3, nil, true)
+	if e, _ := s.Enqueue(ctx, 1, 4, nil, true); e.Status != Full {
 		t.Fatalf("flood: %+v", e)
 	}
 	if held.Lease == nil {
@@ -95,7 +95,7 @@ func TestDuplicateAndFull(t *testing.T) {
 func TestLeaseLostAndTakeover(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 3, Options{Lease: 50 * time.Millisecond})
-	e, _ := s.Enqueue(ctx, 5, 1, []byte("x"))
+	e, _ := s.Enqueue(ctx, 5, 1, []byte("x"), true)
 	time.Sleep(80 * time.Millisecond) // the holder stalls past its lease
 	l2, _, err := s.Acquire(ctx, 5)
 	if err != nil || l2 == nil || l2.Item.UpdateID != 1 {
@@ -129,9 +129,9 @@ func TestForgetDeletesState(t *testing.T) {
 	if err := p.SaveRecord(ctx, 9, flows.Record{Channel: "green"}); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"))
+	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"), true)
 	commitRelease(t, s, e.Lease, Save, []byte("secret state"))
-	e, _ = s.Enqueue(ctx, 9, 2, []byte("y"))
+	e, _ = s.Enqueue(ctx, 9, 2, []byte("y"), true)
 	commitRelease(t, s, e.Lease, Forget, nil)
 	keys, _ := c.Keys(ctx, "*").Result()
 	if len(keys) != 0 {
@@ -151,7 +151,7 @@ func commitRelease(t *testing.T, s *Store, l *Lease, mode Mode, state []byte) {
 func TestSensitiveStateExpiresSooner(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 9, Options{IdleTTL: 30 * time.Hour, SensitiveTTL: time.Hour})
-	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"))
+	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"), true)
 	commitRelease(t, s, e.Lease, SaveSensitive, []byte("name and number"))
 	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Fatalf("sensitive state ttl %v, want 1h", ttl)
@@ -159,7 +159,7 @@ func TestSensitiveStateExpiresSooner(t *testing.T) {
 	if st, _ := s.Load(ctx, 3); string(st) != "name and number" {
 		t.Fatalf("state %q", st)
 	}
-	e, _ = s.Enqueue(ctx, 3, 2, []byte("y"))
+	e, _ = s.Enqueue(ctx, 3, 2, []byte("y"), true)
 	commitRelease(t, s, e.Lease, Save, []byte("menu"))
 	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl <= 29*time.Hour {
 		t.Fatalf("plain state ttl %v, want 30h", ttl)
@@ -206,7 +206,7 @@ func TestPhotosAndRecords(t *testing.T) {
 func TestIdleStateExpires(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 5, Options{IdleTTL: time.Hour})
-	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"))
+	e, _ := s.Enqueue(ctx, 3, 1, []byte("x"), true)
 	s.Commit(ctx, e.Lease, Save, []byte("s"), nil)
 	ttl, _ := c.PTTL(ctx, "{u:3}:state").Result()
 	if ttl <= 59*time.Minute || ttl > time.Hour {
@@ -218,8 +218,8 @@ func TestNothingReadableAtRest(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 6, Options{})
 	secretText := []byte("张秀兰 11010519491231002X 13800138000")
-	e, _ := s.Enqueue(ctx, 4, 1, secretText)
-	s.Enqueue(ctx, 4, 2, secretText)
+	e, _ := s.Enqueue(ctx, 4, 1, secretText, true)
+	s.Enqueue(ctx, 4, 2, secretText, true)
 	s.Commit(ctx, e.Lease, Save, secretText, nil)
 	keys, _ := c.Keys(ctx, "*").Result()
 	for _, k := range keys {
@@ -267,12 +267,12 @@ func TestConcurrentProcessesApplyOnceInOrder(t *testing.T) {
 	}
 	for i := 1; i <= n; i++ {
 		s := stores[i%len(stores)]
-		e, err := s.Enqueue(ctx, 42, int64(i), []byte("u"))
+		e, err := s.Enqueue(ctx, 42, int64(i), []byte("u"), true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Deliver the same update again through another process.
-		if d, _ := stores[(i+1)%len(stores)].Enqueue(ctx, 42, int64(i), []byte("u")); d.Status != Duplicate {
+		if d, _ := stores[(i+1)%len(stores)].Enqueue(ctx, 42, int64(i), []byte("u"), true); d.Status != Duplicate {
 			t.Fatalf("update %d redelivered: %v", i, d.Status)
 		}
 		if e.Lease != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -270,7 +271,13 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	if a.admin != nil {
-		serve(a.admin, a.bot.AdminHandler())
+		// The admin listener is the operator's: it also serves Go's profiler,
+		// which is how the cost per update is looked into.
+		mux := http.NewServeMux()
+		mux.Handle("/", a.bot.AdminHandler())
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		serve(a.admin, mux)
 		a.log.Info("admin endpoints up", "addr", a.AdminAddr())
 	}
 	if a.tracker != nil {

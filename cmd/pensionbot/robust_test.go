@@ -378,9 +378,9 @@ func (h *harness) binary() func() *exec.Cmd {
 // delivered and acknowledged.
 func waitOutboxEmpty(t *testing.T, rdb *redis.Client, user int64) {
 	t.Helper()
-	key := fmt.Sprintf("{u:%d}:out", user)
+	key := fmt.Sprintf("{u:%d}:state", user)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if n, err := rdb.Exists(context.Background(), key).Result(); err == nil && n == 0 {
+		if n, err := rdb.HGet(context.Background(), key, "op").Int(); err == nil && n == 0 {
 			return
 		}
 	}

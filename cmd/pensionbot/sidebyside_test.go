@@ -308,6 +308,25 @@ func runPensionbot(b *testing.B, people int) sideResult {
 		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/privacy"), 2 },
 		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/help"), 2 },
 	}
+	if path := os.Getenv("BENCH_PROFILE"); path != "" {
+		// A CPU profile of the bot while the crowd runs (after warm-up).
+		go func() {
+			time.Sleep(1500 * time.Millisecond)
+			resp, err := http.Get("http://" + adminAddr + "/debug/pprof/profile?seconds=3")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			f, err := os.Create(path)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer f.Close()
+			io.Copy(f, resp.Body)
+		}()
+	}
 	r := measure(b, "pensionbot", tg, "http://"+hookAddr+"/hook", hookSecret, cmd.Process.Pid, rsrv, people, script, trips)
 	if s := h.logs.String(); strings.Contains(s, `"level":"ERROR"`) {
 		b.Errorf("pensionbot logged errors:\n%s", s)
