@@ -23,6 +23,11 @@ import (
 	"pensionbot/store"
 )
 
+// botAPIConns bounds the connections to the Bot API: enough for the sends
+// in flight of a busy process (a call takes a few milliseconds), few enough
+// to stay open and be reused.
+const botAPIConns = 64
+
 // Store is what the bot needs from state storage (see package store).
 type Store interface {
 	Enqueue(ctx context.Context, user, updateID int64, payload []byte, durable bool) (store.Enqueued, error)
@@ -110,7 +115,9 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		// by default, and against the real Bot API every further one would
 		// be a new TLS handshake.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 512
+		// At most this many connections: beyond it a call waits for a free
+		// one rather than dialing (and handshaking) anew.
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = botAPIConns, botAPIConns, botAPIConns
 		tr.IdleConnTimeout = 90 * time.Second
 		opt.HTTPClient = &http.Client{Timeout: opt.PollTimeout + 15*time.Second, Transport: bufferedBodies{next: tr}}
 	}

@@ -72,6 +72,7 @@ type Store struct {
 	rdb    redis.UniversalClient
 	sealer *secret.Sealer
 	opt    Options
+	batch  *batcher
 }
 
 // New returns a store on rdb, sealing values with sealer.
@@ -94,7 +95,7 @@ func New(rdb redis.UniversalClient, sealer *secret.Sealer, opt Options) *Store {
 	if opt.OutboxTTL <= 0 {
 		opt.OutboxTTL = 48 * time.Hour
 	}
-	return &Store{rdb: rdb, sealer: sealer, opt: opt}
+	return &Store{rdb: rdb, sealer: sealer, opt: opt, batch: newBatcher(rdb)}
 }
 
 // ErrLeaseLost means another process took over the person's inbox (this
@@ -395,7 +396,7 @@ func (s *Store) Enqueue(ctx context.Context, user, updateID int64, payload []byt
 	if durable {
 		flag = "1"
 	}
-	res, err := enqueueScript.Run(ctx, s.rdb, k.list(),
+	res, err := s.batch.run(ctx, enqueueScript, k.list(),
 		token, s.opt.Lease.Milliseconds(), id, sealed,
 		s.opt.MaxInbox, s.opt.IdleTTL.Milliseconds(), flag).Slice()
 	if err != nil {
@@ -548,7 +549,7 @@ func (s *Store) Commit(ctx context.Context, l *Lease, mode Mode, state, effects 
 	if l.Item.queued {
 		queued = "1"
 	}
-	res, err := commitScript.Run(ctx, s.rdb, k.list(),
+	res, err := s.batch.run(ctx, commitScript, k.list(),
 		l.token, s.opt.Lease.Milliseconds(), strconv.FormatInt(l.Item.UpdateID, 10),
 		string(mode), sealed, ttl.Milliseconds(), entry, queued, s.opt.SeenKeep*12).Slice()
 	if err != nil {

@@ -262,7 +262,7 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	people int, script []step, trips func() int64) sideResult {
 	rdb := redis.NewClient(&redis.Options{Addr: rsrv.Addr})
 	defer rdb.Close()
-	warm, warmIDs := makeUsers(5_000_000, 50, "en")
+	warm, warmIDs := makeUsers(5_000_000, 300, "en")
 	users, ids := makeUsers(1_000_000, people, "en")
 	c := newCrowd(b, tg, hook, secret, append(warmIDs, ids...))
 	c.run(warm, script)
