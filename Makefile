@@ -2,7 +2,7 @@
 GO ?= go
 BIN := bin/pensionbot
 
-.PHONY: all build run test deps vet fmt-check bench fuzz cards
+.PHONY: all build run test deps vet fmt-check bench bench-peer peer fuzz cards
 
 all: build
 
@@ -34,9 +34,20 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Benchmarks: conversation throughput against real Redis and the fake Bot
-# API, image intake, face detection, OCR and the offline answerer.
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# API, image intake, face detection, OCR and the offline answerer, Redis
+# time per update, and pensionbot side by side with the grammY peer
+# (bench-peer alone; BENCH_PEOPLE sets the crowd, default 1000).
+GRAMMY_PEER ?= ../shared/peers/grammy
+bench: deps peer
+	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./cmd/pensionbot
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /cmd/pensionbot$$)
+
+bench-peer: deps peer
+	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench SideBySide -benchtime 1x ./cmd/pensionbot
+
+peer:
+	@command -v node >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }
+	cd $(GRAMMY_PEER) && npm ci --no-audit --no-fund
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./idcard
