@@ -178,7 +178,9 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 	// process takes over within one lease.
 	stop := b.renewWhileWorking(ctx, l)
 	defer stop()
+	stopTyping := b.typingWhileSlow(ctx, sub.chat, in.Kind)
 	res := b.engine.Handle(ctx, state, in)
+	stopTyping()
 	for _, n := range res.Notes {
 		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
 	}
@@ -247,6 +249,37 @@ func (b *Bot) decodeState(l *store.Lease) flows.State {
 		}
 	}
 	return state
+}
+
+// typingWhileSlow shows "typing…" in the person's chat while a step takes
+// long (reading a card, checking a face, a model's answer), so that an
+// older person sees the bot is working and does not send the photo again.
+// Quick steps show nothing. Decisions arriving for the person show nothing
+// either: they did not ask.
+func (b *Bot) typingWhileSlow(ctx context.Context, chat int64, kind flows.Kind) (stop func()) {
+	if kind == flows.KindDecision {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		wait := time.NewTimer(400 * time.Millisecond)
+		defer wait.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-wait.C:
+			}
+			// Telegram shows the action for 5 s or until a message comes.
+			if _, err := b.tg.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
+				b.log.Debug("typing action", "err", redact(err, b.opt.Token))
+			}
+			wait.Reset(4 * time.Second)
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // renewWhileWorking keeps the lease alive until stop is called.

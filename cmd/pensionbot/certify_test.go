@@ -84,6 +84,14 @@ func TestCertificationEndToEnd(t *testing.T) {
 	if deleted := h.tg.DeletedUserMessages(u.ID); len(deleted) < 2 {
 		t.Fatalf("photo messages not deleted from the chat: %v", deleted)
 	}
+	// Reading the card takes a while: the person sees "typing…" meanwhile.
+	typing := false
+	for _, c := range h.tg.Calls("sendChatAction") {
+		typing = typing || c.Params["chat_id"] == strconv.FormatInt(u.ID, 10) && c.Params["action"] == "typing"
+	}
+	if !typing {
+		t.Error("no typing action while the card was read")
+	}
 
 	// Staff hear of it, take it, see the photos, approve.
 	waitFor(t, h, staffID, "new case is waiting")
