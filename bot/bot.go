@@ -38,7 +38,7 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, user int64) (*store.Claim, time.Duration, error)
 	RenewClaim(ctx context.Context, c *store.Claim) error
 	DeadLetter(ctx context.Context, user int64, effect []byte) error
-	Pending(ctx context.Context, each func(user int64)) error
+	Pending(ctx context.Context, held bool, each func(user int64)) error
 	Load(ctx context.Context, user int64) ([]byte, error)
 	AddEphemeral(ctx context.Context, chat int64, messageID int) error
 	TakeEphemeral(ctx context.Context, chat int64) ([]int, error)
@@ -70,6 +70,12 @@ type Options struct {
 	KeepPhotoMessages bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Failpoint, for fault tests, kills the process (exit status 137, as
+	// kill -9) the first time it reaches the named point: "decided" (a
+	// step produced a decision, not yet committed), "committed" (the
+	// commit is done, nothing delivered), "effect:<kind>" (right after an
+	// effect of that kind was performed, before its acknowledgement).
+	Failpoint string
 }
 
 // Bot is a running Telegram bot.

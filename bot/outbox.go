@@ -194,6 +194,7 @@ func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
 		err := b.do(ctx, f)
 		switch {
 		case err == nil:
+			b.failpoint("effect:" + f.Kind)
 		case errors.Is(err, errBlocked):
 			// Nothing more reaches this chat; not worth a dead letter.
 			b.log.Info("person blocked the bot; messages dropped", "chat", f.Chat)

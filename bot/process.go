@@ -181,6 +181,11 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 	stopTyping := b.typingWhileSlow(ctx, sub.chat, in.Kind)
 	res := b.engine.Handle(ctx, state, in)
 	stopTyping()
+	for _, n := range res.Tell {
+		if n.Decision != nil {
+			b.failpoint("decided")
+		}
+	}
 	for _, n := range res.Notes {
 		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
 	}
@@ -218,6 +223,9 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 		return false, err
 	}
 	b.metrics.steps.WithLabelValues(stepLabel(res.State.Step)).Inc()
+	if len(e.Effects) > 0 {
+		b.failpoint("committed")
+	}
 	if c.OutboxBusy > 0 {
 		// Another process delivers this person's outbox and takes these
 		// effects too; should it have stopped, look again once its claim

@@ -11,7 +11,9 @@ import (
 // would wait until the person writes again. It runs once at start and
 // then every interval until ctx ends.
 func (b *Bot) Sweep(ctx context.Context, every time.Duration) {
-	b.sweepOnce(ctx)
+	// At start, also work whose lease has not lapsed: it may belong to the
+	// process this one replaces; takeOver looks again when it lapses.
+	b.sweepOnce(ctx, true)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -19,14 +21,14 @@ func (b *Bot) Sweep(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			b.sweepOnce(ctx)
+			b.sweepOnce(ctx, false)
 		}
 	}
 }
 
-func (b *Bot) sweepOnce(ctx context.Context) {
+func (b *Bot) sweepOnce(ctx context.Context, held bool) {
 	seen := map[int64]bool{}
-	err := b.store.Pending(ctx, func(user int64) {
+	err := b.store.Pending(ctx, held, func(user int64) {
 		if seen[user] {
 			return
 		}

@@ -242,13 +242,15 @@ func (s *Store) DeadLetters(ctx context.Context, user int64) ([][]byte, error) {
 }
 
 // Pending lists people with work a stopped process left: queued updates
-// nobody holds the lease for, or effects nobody delivers. A starting
-// process, and every process from time to time, picks those up (in-process
-// retries died with their process). It walks the people's homes with SCAN
+// nobody holds the lease for, or effects nobody delivers; with held, also
+// those whose lease or claim has not lapsed yet (a starting process looks
+// again when they lapse: the process holding them may be the one that just
+// died). A starting process, and every process from time to time, picks
+// those up (in-process retries died with their process). It walks the people's homes with SCAN
 // on every master, reading four small fields of each in pipelines of a
 // thousand: about a second of Redis time per million people, which is far
 // cheaper than keeping an index of pending work beside every update.
-func (s *Store) Pending(ctx context.Context, each func(user int64)) error {
+func (s *Store) Pending(ctx context.Context, held bool, each func(user int64)) error {
 	scan := func(ctx context.Context, c redis.UniversalClient) error {
 		now, err := c.Time(ctx).Result()
 		if err != nil {
@@ -256,6 +258,9 @@ func (s *Store) Pending(ctx context.Context, each func(user int64)) error {
 		}
 		nowMS := now.UnixMilli()
 		lapsed := func(v string) bool {
+			if held {
+				return true
+			}
 			_, dl, ok := strings.Cut(v, ":")
 			ms, err := strconv.ParseInt(dl, 10, 64)
 			return !ok || err != nil || ms <= nowMS

@@ -93,7 +93,7 @@ func TestLeftOverOutboxIsPickedUp(t *testing.T) {
 	}
 	pending := func() []int64 {
 		var out []int64
-		if err := s.Pending(ctx, func(u int64) { out = append(out, u) }); err != nil {
+		if err := s.Pending(ctx, false, func(u int64) { out = append(out, u) }); err != nil {
 			t.Fatal(err)
 		}
 		slices.Sort(out)
@@ -101,6 +101,11 @@ func TestLeftOverOutboxIsPickedUp(t *testing.T) {
 	}
 	if p := pending(); len(p) != 0 {
 		t.Fatalf("pending before the claims lapsed: %v", p)
+	}
+	var all []int64
+	s.Pending(ctx, true, func(u int64) { all = append(all, u) })
+	if slices.Sort(all); fmt.Sprint(all) != "[13 14]" {
+		t.Fatalf("all with work, held or not: %v", all)
 	}
 	time.Sleep(300 * time.Millisecond)
 	if p := pending(); fmt.Sprint(p) != "[13 14]" {

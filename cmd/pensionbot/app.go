@@ -135,7 +135,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
-		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos,
+		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos, Failpoint: cfg.Failpoint,
 	})
 	if err != nil {
 		return nil, err

@@ -44,6 +44,8 @@ type Config struct {
 	GreenAge     int
 	PhotoTTL     time.Duration
 	DeletePhotos bool
+	// Failpoint stops the process at a named point (fault tests only).
+	Failpoint string
 }
 
 // configError names the variable at fault and how to fix it; main prints it
@@ -171,6 +173,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.PhotoTTL, err = time.ParseDuration(get("PHOTO_TTL", "168h")); err != nil || c.PhotoTTL < time.Hour || c.PhotoTTL > 30*24*time.Hour {
 		return c, &configError{"PHOTO_TTL", "must be a duration between 1h and 720h, such as 168h (7 days)"}
 	}
+	// For fault tests: kill the process at a named point (see bot.Options).
+	c.Failpoint = get("PENSIONBOT_FAILPOINT", "")
 	switch get("DELETE_PHOTO_MESSAGES", "true") {
 	case "true", "1", "yes":
 		c.DeletePhotos = true
