@@ -126,4 +126,3 @@ func TestRemovedStaffCannotDecide(t *testing.T) {
 		t.Fatal("a removed staff member's press decided the case")
 	}
 }
-
