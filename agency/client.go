@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -30,6 +29,7 @@ import (
 
 	"pensionbot/flows"
 	"pensionbot/idcard"
+	"pensionbot/retry"
 )
 
 var _ flows.Verifier = (*Client)(nil)
@@ -359,47 +359,35 @@ func checkSubmission(s flows.Submission) error {
 // 5xx (after the last attempt), or the cause of the last network failure.
 // attempts counts the requests made.
 func (c *Client) do(ctx context.Context, log *slog.Logger, method, path string, body []byte) (status int, answer []byte, attempts int, err error) {
-	for attempts = 1; ; attempts++ {
-		var retryAfter time.Duration
+	// The program's one retry policy; the agency's Retry-After is capped
+	// at MaxBackoff (a person may be waiting for this call).
+	policy := retry.Policy{Attempts: c.opts.MaxAttempts, Base: c.opts.Backoff, Max: MaxBackoff, CapAsked: true}
+	var retryAfter time.Duration
+	attempts, err = policy.Do(ctx, func(ctx context.Context) error {
+		var err error
 		status, answer, retryAfter, err = c.attempt(ctx, method, path, body)
-		if err == nil && status < 400 {
-			return status, answer, attempts, nil
+		if err == nil && status >= 400 {
+			return apiError(status, answer)
 		}
-		if err == nil {
-			e := apiError(status, answer)
-			if !e.Temporary() {
-				return 0, nil, attempts, e
-			}
-			err = e
+		return err
+	}, func(err error) retry.Verdict {
+		var e *Error
+		if errors.As(err, &e) && !e.Temporary() {
+			return retry.Verdict{}
 		}
-		if ctx.Err() != nil {
-			return 0, nil, attempts, err
-		}
-		if attempts >= c.opts.MaxAttempts {
-			return 0, nil, attempts, fmt.Errorf("giving up after %d attempts: %w", attempts, err)
-		}
-		wait := max(c.backoff(attempts), min(retryAfter, MaxBackoff))
-		log.Warn("agency: request failed, retrying", slog.String("method", method), slog.Int("attempt", attempts),
+		return retry.Verdict{Retry: true, After: retryAfter}
+	}, func(n int, wait time.Duration, err error) {
+		log.Warn("agency: request failed, retrying", slog.String("method", method), slog.Int("attempt", n),
 			slog.Duration("wait", wait), slog.Any("error", err))
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return 0, nil, attempts, fmt.Errorf("%w (after %d attempts; last: %v)", ctx.Err(), attempts, err)
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && !e.Temporary() {
+			return 0, nil, attempts, e
 		}
+		return 0, nil, attempts, err
 	}
-}
-
-// backoff is the wait after failed attempt n (1-based): Backoff·2^(n-1),
-// capped, with jitter in [d/2, d].
-func (c *Client) backoff(n int) time.Duration {
-	d := c.opts.Backoff
-	for i := 1; i < n && d < MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, MaxBackoff)
-	return d/2 + rand.N(d/2+1)
+	return status, answer, attempts, nil
 }
 
 // attempt makes one request within Timeout. A network failure, a timeout

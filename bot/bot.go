@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pensionbot/flows"
+	"pensionbot/retry"
 	"pensionbot/locales"
 	"pensionbot/store"
 )
@@ -88,6 +89,7 @@ type Bot struct {
 	log     *slog.Logger
 	metrics *metrics
 	files   *fileFetcher
+	policy  retry.Policy
 	acks    *acker
 	stopAck context.CancelFunc
 
@@ -146,6 +148,7 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 	b := &Bot{
 		opt: opt, engine: opt.Engine, store: opt.Store, catalog: opt.Catalog,
 		log: opt.Logger, metrics: m,
+		policy: retry.Policy{Attempts: opt.MaxAttempts, Base: opt.RetryBase, Max: 30 * time.Second},
 		kicks: map[int64]*time.Timer{}, warned: map[int64]time.Time{},
 	}
 	client, err := tg.New(opt.Token,

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	tg "github.com/go-telegram/bot"
+
+	"pensionbot/retry"
 )
 
 // Poll receives updates by long polling until ctx ends. It confirms a batch
@@ -25,6 +27,9 @@ func (b *Bot) Poll(ctx context.Context) error {
 	}
 	var offset int64
 	backoff := time.Duration(0)
+	failures := 0
+	// Polling never gives up; it waits by the same policy as other calls.
+	pollPolicy := retry.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second}
 	for ctx.Err() == nil {
 		if backoff > 0 {
 			select {
@@ -38,12 +43,13 @@ func (b *Bot) Poll(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			backoff = min(max(backoff*2, 200*time.Millisecond), 10*time.Second)
+			failures++
+			backoff = pollPolicy.Backoff(failures)
 			b.metrics.errors.WithLabelValues("poll").Inc()
 			b.log.Warn("getUpdates failed", "err", redact(err, b.opt.Token), "retry_in", backoff)
 			continue
 		}
-		backoff = 0
+		backoff, failures = 0, 0
 		// In-flight updates finish even when shutdown begins.
 		next, err := b.processBatch(context.WithoutCancel(ctx), batch)
 		if next > offset {

@@ -15,6 +15,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"pensionbot/flows"
+	"pensionbot/retry"
 )
 
 // maxText is Telegram's limit for one message, in UTF-16 code units.
@@ -165,43 +166,34 @@ func (b *Bot) sendPhoto(ctx context.Context, chat int64, photo []byte, caption s
 	return msg, err
 }
 
-// retry runs call until it succeeds, fails for good, or attempts run out.
+// retry runs call with the program's one retry policy (package retry):
+// flood limits wait for retry_after however long, server and network
+// errors back off and try again, a blocked person is not tried again.
 func (b *Bot) retry(ctx context.Context, what string, call func(context.Context) error) error {
-	backoff := b.opt.RetryBase
-	var err error
-	for attempt := 1; attempt <= b.opt.MaxAttempts; attempt++ {
-		err = call(ctx)
-		if err == nil {
-			return nil
-		}
-		var wait time.Duration
-		var tooMany *tg.TooManyRequestsError
-		switch {
-		case errors.Is(err, tg.ErrorForbidden):
-			return fmt.Errorf("%s: %w: %w", what, errBlocked, err)
-		case errors.As(err, &tooMany):
-			wait = time.Duration(tooMany.RetryAfter) * time.Second
-			if wait <= 0 {
-				wait = time.Second
-			}
-			b.metrics.retries.WithLabelValues("429").Inc()
-		case transient(err):
-			wait = backoff
-			backoff *= 2
-			b.metrics.retries.WithLabelValues("transient").Inc()
-		default:
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if attempt == b.opt.MaxAttempts {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (after %v)", what, ctx.Err(), err)
-		case <-time.After(wait):
-		}
+	_, err := b.policy.Do(ctx, call, b.classify, nil)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tg.ErrorForbidden):
+		return fmt.Errorf("%s: %w: %w", what, errBlocked, err)
 	}
-	return fmt.Errorf("%s: giving up after %d attempts: %w", what, b.opt.MaxAttempts, err)
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// classify judges a failed Bot API call for the retry policy.
+func (b *Bot) classify(err error) retry.Verdict {
+	var tooMany *tg.TooManyRequestsError
+	switch {
+	case errors.Is(err, tg.ErrorForbidden):
+		return retry.Verdict{}
+	case errors.As(err, &tooMany):
+		b.metrics.retries.WithLabelValues("429").Inc()
+		return retry.Verdict{Retry: true, After: max(time.Duration(tooMany.RetryAfter)*time.Second, time.Second)}
+	case transient(err):
+		b.metrics.retries.WithLabelValues("transient").Inc()
+		return retry.Verdict{Retry: true}
+	}
+	return retry.Verdict{}
 }
 
 // transient reports errors worth retrying: network failures and 5xx
