@@ -63,7 +63,15 @@ func newFixture(t *testing.T) *fixture {
 		StaffIDs:    []int64{7},
 		GreenAge:    80,
 		Random:      func(n int) int { return 4821 % n },
-	}, flows.Certify{}, flows.Guide{}, flows.Staff{})
+		FamilyMax:   8,
+		OpenCases:   &memOpen{cases: map[string]string{}},
+		Links:       &memLinks{invites: map[string]int64{}, links: map[[2]int64]flows.Link{}},
+		BotName:     func() string { return "pension_test_bot" },
+		// Dates are shown in the server's zone: late evening UTC is the
+		// next day in Shanghai.
+		Location:     time.FixedZone("CST", 8*3600),
+		DeletePhotos: true,
+	}, flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +152,8 @@ func TestForgetAndCancelDeletePhotos(t *testing.T) {
 		} else {
 			step(flows.Input{Kind: flows.KindCommand, Command: "cancel"})
 		}
-		if n := f.photos.count(); n != 0 || s.Cert != nil {
-			t.Errorf("/%s left %d photos and cert %+v", how, n, s.Cert)
+		if n := f.photos.count(); n != 0 || s.Me.Cert != nil {
+			t.Errorf("/%s left %d photos and cert %+v", how, n, s.Me.Cert)
 		}
 	}
 }
