@@ -32,13 +32,13 @@ type Cert struct {
 	District string `json:"district,omitempty"`
 	// Read is true when the card reader filled in name or number, so the
 	// person is asked to check rather than to type.
-	Read      bool      `json:"read,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	Disabled  bool      `json:"disabled,omitempty"`
-	Code      string    `json:"code,omitempty"` // liveness code shown to the person
-	HaveCard  bool      `json:"have_card,omitempty"`
-	HaveFace  bool      `json:"have_face,omitempty"`
-	HaveLive  bool      `json:"have_live,omitempty"`
+	Read     bool   `json:"read,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Code     string `json:"code,omitempty"` // liveness code shown to the person
+	HaveCard bool   `json:"have_card,omitempty"`
+	HaveFace bool   `json:"have_face,omitempty"`
+	HaveLive bool   `json:"have_live,omitempty"`
 	// PhoneOfHelper is set when a helper shared their own number for a
 	// relative: staff see it marked as the contact person's.
 	PhoneOfHelper bool `json:"phone_helper,omitempty"`
