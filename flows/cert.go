@@ -837,6 +837,8 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Note: "open case: " + err.Error()}
 		}
 		if !ok {
+			// Nothing of this attempt is kept: the other case goes on.
+			dropCert(ctx, p, in.User, env)
 			return Outcome{Say: []Reply{sayAbout(p, "cert.open_elsewhere", nil)}, Goto: StepMenu, Note: "a case for this ID number is open elsewhere"}
 		}
 		c.OpenKey = key

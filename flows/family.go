@@ -33,6 +33,9 @@ const (
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 24 * time.Hour
 
+// draftID names a relative being added until they get their own ID.
+const draftID = "new"
+
 // maxLabel is the longest label, in characters.
 const maxLabel = 20
 
@@ -112,7 +115,7 @@ func startAdding(s *State, env *Env) Outcome {
 	if len(s.Family) >= env.FamilyMax {
 		return Outcome{Say: []Reply{Say("family.full", map[string]any{"Count": env.FamilyMax})}, Goto: StepFamily}
 	}
-	s.Draft = &Person{}
+	s.Draft = &Person{ID: draftID}
 	return Outcome{Goto: StepFamilyRelation}
 }
 
@@ -135,7 +138,7 @@ func handleRelation(_ context.Context, s *State, in Input, _ *Env) Outcome {
 		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 	}
 	if s.Draft == nil {
-		s.Draft = &Person{}
+		s.Draft = &Person{ID: draftID}
 	}
 	s.Draft.Relation = r
 	return Outcome{Goto: StepFamilyLabel}
@@ -453,7 +456,7 @@ func handleJoin(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			return Outcome{Say: []Reply{sayAbout(p, "family.join.already", nil)}, Goto: StepFamily}
 		}
 	}
-	s.Draft = &Person{Linked: pensioner, Consent: in.Now}
+	s.Draft = &Person{ID: draftID, Linked: pensioner, Consent: in.Now}
 	return Outcome{
 		Say:  []Reply{Say("family.join.linked", nil)},
 		Goto: StepFamilyRelation,
