@@ -357,9 +357,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		}
 		if !slices.Contains(step.Expects, in.Kind) {
 			// A burst of the same wrong thing (a sticker flood) gets one
-			// answer, not one each.
+			// answer, not one each. Typed text is always answered: a
+			// person who types again is trying to say something.
 			key := step.Name + "/" + in.Kind.String()
-			if r.s.Hinted == key && in.Now.Sub(r.s.HintedAt) < floodWindow {
+			if r.s.Hinted == key && in.Now.Sub(r.s.HintedAt) < floodWindow && in.Kind != KindText {
 				return r.result()
 			}
 			r.s.Hinted, r.s.HintedAt = key, in.Now

@@ -122,3 +122,27 @@ func TestFamilyMax(t *testing.T) {
 		t.Fatalf("a ninth relative: %+v", res.Replies[0])
 	}
 }
+
+// "I will remove it from this chat" is said only when deleting photo
+// messages is configured (DELETE_PHOTO_MESSAGES); and a card forwarded
+// from another chat is passed to staff as such.
+func TestPhotoThanksAndForwardedCard(t *testing.T) {
+	for _, del := range []bool{true, false} {
+		f := newFixtureWith(t, func(env *flows.Env) { env.DeletePhotos = del })
+		st := run(t, f, flows.State{}, 1001, flows.Input{Kind: flows.KindCommand, Command: "start"}, press("lang:en"),
+			flows.Input{Kind: flows.KindCommand, Command: "certify"}, press("agree"))
+		fwd := photo("zhang:ok")
+		fwd.Forwarded = true
+		st = run(t, f, st, 1001, fwd, press("correct"), flows.Input{Kind: flows.KindText, Text: "13812345678"}, press("card"),
+			press("disabled"), press("agree"))
+		res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: "face:ok"}, User: 1001, Now: st.Seen})
+		thanks := res.Replies[0]
+		if thanks.ID != "cert.face.thanks" || (thanks.Data["Delete"] == true) != del {
+			t.Fatalf("DeletePhotos=%v: %+v", del, thanks)
+		}
+		st = run(t, f, res.State, 1001, press("submit"))
+		if len(f.verifier.cases) != 1 || !f.verifier.cases[0].CardForwarded {
+			t.Fatalf("forwarded card not passed to staff: %+v", f.verifier.cases)
+		}
+	}
+}
