@@ -597,7 +597,7 @@ const DistrictOnCard = "同身份证住址"
 func showDistrict(s *State, _ *Env) []Reply {
 	// Most people's hukou is the address on their card: one press, no
 	// typing.
-	return []Reply{{ID: "cert.district.ask", Data: who(cur(s), nil), Buttons: [][]Button{Row(Btn("cert.btn.district_card", "card"))}}}
+	return []Reply{{ID: "cert.district.ask", Data: who(cur(s), nil), Buttons: [][]Button{Row(Button{Label: "cert.btn.district_card", Action: "card", Data: who(cur(s), nil)})}}}
 }
 
 func handleDistrict(_ context.Context, s *State, in Input, _ *Env) Outcome {
@@ -639,7 +639,7 @@ func showChannel(s *State, env *Env) []Reply {
 		}}}
 	}
 	return []Reply{{ID: "cert.channel.ask", Data: who(cur(s), map[string]any{"Count": env.GreenAge}), Buttons: [][]Button{
-		Row(Btn("cert.btn.disabled_yes", "disabled")),
+		Row(Button{Label: "cert.btn.disabled_yes", Action: "disabled", Data: who(cur(s), nil)}),
 		Row(Btn("cert.btn.disabled_no", "general")),
 		altRow(),
 	}}}
