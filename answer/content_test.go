@@ -292,7 +292,7 @@ func TestHantTable(t *testing.T) {
 }
 
 func TestMenuActions(t *testing.T) {
-	valid := map[string]bool{"certify": true, "status": true, "payment": true, "card": true, "law": true, "privacy": true, "": true}
+	valid := map[string]bool{"certify": true, "status": true, "family": true, "payment": true, "card": true, "law": true, "privacy": true, "": true}
 	for _, topic := range Topics {
 		if !IsTopic(topic) {
 			t.Errorf("%s: not a topic", topic)

@@ -39,6 +39,7 @@ const (
 	MenuCard    = "card"
 	MenuLaw     = "law"
 	MenuPrivacy = "privacy"
+	MenuFamily  = "family"
 )
 
 var menuActions = map[string]string{
@@ -46,7 +47,7 @@ var menuActions = map[string]string{
 	"howto":         MenuCertify,
 	"late":          MenuCertify, // certifying now restarts the payments
 	"face":          MenuCertify,
-	"family":        MenuCertify,
+	"family":        MenuFamily, // family help: add a relative, certify for them
 	"priority":      MenuCertify,
 	"homevisit":     "", // arranged by phone (12333) or at the local agency
 	"payment":       MenuPayment,
@@ -59,7 +60,7 @@ var menuActions = map[string]string{
 }
 
 // MenuAction maps a topic to the menu entry that helps with it: one of
-// "certify", "status", "payment", "card", "law", "privacy", or "" when no
+// "certify", "status", "family", "payment", "card", "law", "privacy", or "" when no
 // menu entry helps (and for unknown topics).
 func MenuAction(topic string) string { return menuActions[topic] }
 

@@ -98,6 +98,8 @@ type Bot struct {
 	kicks  map[int64]*time.Timer // pending re-tries of a busy person's inbox
 	warned map[int64]time.Time   // last "try again" apology per person
 	closed bool
+	// username is the bot's username from getMe, for deep links.
+	username string
 }
 
 // New connects to the Bot API (getMe) and returns a bot ready to run.
@@ -162,6 +164,12 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		return nil, fmt.Errorf("connect to the Bot API: %w", redact(err, opt.Token))
 	}
 	b.tg = client
+	// The username makes deep links (t.me/<username>?start=…).
+	if me, err := client.GetMe(ctx); err == nil && me != nil {
+		b.username = me.Username
+	} else if err != nil {
+		b.log.Warn("getMe failed; deep links are off until restart", "err", redact(err, opt.Token))
+	}
 	b.files = &fileFetcher{bot: b}
 	b.acks = newAcker(opt.Store)
 	var actx context.Context
@@ -169,6 +177,9 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 	go b.acks.run(actx)
 	return b, nil
 }
+
+// Username is the bot's username from getMe ("" if unknown).
+func (b *Bot) Username() string { return b.username }
 
 // Files is how flows fetch attachments through this bot.
 func (b *Bot) Files() flows.Files { return b.files }

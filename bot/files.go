@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	tg "github.com/go-telegram/bot"
+
+	"pensionbot/flows"
 )
 
 // fileFetcher downloads attachments through getFile. The download link
@@ -14,7 +16,8 @@ import (
 type fileFetcher struct{ bot *Bot }
 
 // ErrFileTooLarge means an attachment is over the allowed size.
-var ErrFileTooLarge = fmt.Errorf("file too large")
+// It wraps flows.ErrTooLarge, so a step can advise a smaller photo.
+var ErrFileTooLarge = fmt.Errorf("bot: %w", flows.ErrTooLarge)
 
 func (f *fileFetcher) Fetch(ctx context.Context, fileID string, max int64) ([]byte, error) {
 	b := f.bot

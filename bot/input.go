@@ -105,6 +105,9 @@ func messageInput(m *models.Message, in *flows.Input) {
 		in.Contact = &flows.Contact{Phone: m.Contact.PhoneNumber, Own: m.From != nil && m.Contact.UserID == m.From.ID}
 	}
 	in.Text = firstNonEmpty(in.Text, m.Caption)
+	// A forwarded photo was taken by someone, some time: not the face of
+	// the pensioner now.
+	in.Forwarded = m.ForwardOrigin != nil
 }
 
 // command finds a bot command in a message from its entities. Telegram

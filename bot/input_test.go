@@ -7,6 +7,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot/models"
+
+	"pensionbot/flows"
 )
 
 func entity(text, cmd string) models.MessageEntity {
@@ -76,5 +78,20 @@ func TestRedactToken(t *testing.T) {
 	err := redact(base, token)
 	if strings.Contains(err.Error(), token) || !errors.Is(err, base) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A forwarded photo is marked, so the face and liveness steps can refuse
+// it (someone else's photo) and staff are told of a forwarded card.
+func TestForwardedPhotoIsMarked(t *testing.T) {
+	photo := []models.PhotoSize{{FileID: "f", Width: 100, Height: 100}}
+	var in flows.Input
+	messageInput(&models.Message{Photo: photo}, &in)
+	if in.Forwarded {
+		t.Fatal("a photo taken now is marked as forwarded")
+	}
+	messageInput(&models.Message{Photo: photo, ForwardOrigin: &models.MessageOrigin{}}, &in)
+	if !in.Forwarded || in.Kind != flows.KindPhoto {
+		t.Fatalf("forwarded photo not marked: %+v", in)
 	}
 }

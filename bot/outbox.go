@@ -94,7 +94,11 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 func (b *Bot) renderAll(chat int64, lang string, turn int, replies []flows.Reply) ([]effect, error) {
 	var out []effect
 	for _, r := range replies {
-		msgs, err := b.render(lang, turn, r)
+		l := lang
+		if r.Lang != "" {
+			l = r.Lang // a text to read aloud in Chinese
+		}
+		msgs, err := b.render(l, turn, r)
 		if err != nil {
 			b.log.Error("render reply", "id", r.ID, "lang", lang, "err", err)
 			b.metrics.errors.WithLabelValues("render").Inc()

@@ -32,13 +32,22 @@ type Cert struct {
 	District string `json:"district,omitempty"`
 	// Read is true when the card reader filled in name or number, so the
 	// person is asked to check rather than to type.
-	Read      bool      `json:"read,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	Disabled  bool      `json:"disabled,omitempty"`
-	Code      string    `json:"code,omitempty"` // liveness code shown to the person
-	HaveCard  bool      `json:"have_card,omitempty"`
-	HaveFace  bool      `json:"have_face,omitempty"`
-	HaveLive  bool      `json:"have_live,omitempty"`
+	Read     bool   `json:"read,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Code     string `json:"code,omitempty"` // liveness code shown to the person
+	HaveCard bool   `json:"have_card,omitempty"`
+	HaveFace bool   `json:"have_face,omitempty"`
+	HaveLive bool   `json:"have_live,omitempty"`
+	// PhoneOfHelper is set when a helper shared their own number for a
+	// relative: staff see it marked as the contact person's.
+	PhoneOfHelper bool `json:"phone_helper,omitempty"`
+	// CardForwarded is set when the card photo was forwarded from another
+	// chat: staff are told.
+	CardForwarded bool `json:"card_fwd,omitempty"`
+	// OpenKey is the keyed hash of the ID number under which the open case
+	// is held (never the number), so the decision can release it.
+	OpenKey   string    `json:"open,omitempty"`
 	CaseID    string    `json:"case,omitempty"`   // set once submitted
 	Masked    string    `json:"masked,omitempty"` // the number, masked, kept after submitting
 	Submitted time.Time `json:"submitted,omitzero"`
@@ -46,6 +55,7 @@ type Cert struct {
 
 // Step names of the certification. They are stored with the state.
 const (
+	StepCertWho         = "cert.who"
 	StepCertConsent     = "cert.consent"
 	StepCertCard        = "cert.card"
 	StepCertConfirm     = "cert.confirm"
@@ -85,6 +95,7 @@ func (Certify) Register(e *Engine) error {
 	}
 	photoKinds := []Kind{KindPhoto, KindDocument}
 	for _, s := range []*Step{
+		{Name: StepCertWho, Title: "step.cert.consent", NoQuestions: true, Show: showWho, Handle: handleWho},
 		{Name: StepCertConsent, Title: "step.cert.consent", NoQuestions: true, Show: showConsent, Handle: handleConsent},
 		{Name: StepCertCard, Title: "step.cert.card", Expects: photoKinds, Show: showCard, Handle: handleCard},
 		{Name: StepCertConfirm, Title: "step.cert.confirm", NoQuestions: true, Show: showConfirm, Handle: handleConfirm},
@@ -106,36 +117,67 @@ func (Certify) Register(e *Engine) error {
 			return err
 		}
 	}
-	e.AddMenu("certify", "menu.btn.certify", StepCertConsent)
+	e.AddMenu("certify", "menu.btn.certify", StepCertWho)
 	e.AddMenu("status", "menu.btn.status", StepStatus)
-	e.AddCommand("certify", StepCertConsent)
+	e.AddCommand("certify", StepCertWho)
 	e.AddCommand("status", StepStatus)
 	e.OnCleanup(cleanupCert)
 	return nil
 }
 
-// cleanupCert deletes what a certification stored outside the state: the
-// photos, and a case not yet decided when the person asks to be forgotten.
+// cleanupCert deletes what certifications stored outside the state: the
+// photos of unfinished ones on /cancel; on /forget also the cases not yet
+// decided, every relative's record and the links to other accounts.
 func cleanupCert(ctx context.Context, s *State, user int64, env *Env) {
-	if s.Cert == nil {
-		return
-	}
-	if s.Cert.CaseID != "" {
-		// Submitted: /cancel leaves the case with the verifier (the
-		// person did finish it); /forget withdraws it below.
-		if s.Step != "" && s.Step != StepForget {
-			return
+	forget := s.Step == "" || s.Step == StepForget
+	for _, p := range s.people() {
+		if p.Cert != nil && p.Cert.CaseID != "" && !forget {
+			// Submitted: /cancel leaves the case with the verifier (the
+			// person did finish it).
+			continue
 		}
+		dropCert(ctx, p, user, env)
+		if forget {
+			forgetPerson(ctx, p, user, env)
+		}
+	}
+	if forget && env.Links != nil {
+		env.Links.Forget(ctx, user)
+	}
+	s.Draft = nil
+}
+
+// dropCert deletes one person's certification: a case waiting for a
+// decision is withdrawn, the photos are deleted.
+func dropCert(ctx context.Context, p *Person, user int64, env *Env) {
+	if c := p.Cert; c != nil && c.CaseID != "" {
 		// The case waits with the verifier, or in the review queue when a
 		// model handed it on.
 		for _, v := range []any{env.Verifier, env.Desk} {
 			if w, ok := v.(Withdrawer); ok {
-				w.Withdraw(ctx, s.Cert.CaseID)
+				w.Withdraw(ctx, c.CaseID)
 			}
 		}
+		closeCase(ctx, c, env)
 	}
-	env.Photos.DeletePhotos(ctx, user)
-	s.Cert = nil
+	env.Photos.DeletePhotos(ctx, user, p.key())
+	p.Cert = nil
+}
+
+// forgetPerson deletes what is kept about a person beyond a certification:
+// a relative's record (a linked pensioner's record is their own).
+func forgetPerson(ctx context.Context, p *Person, user int64, env *Env) {
+	if p.Linked == 0 {
+		env.Records.DeleteRecord(ctx, user, p.key())
+	}
+}
+
+// closeCase lets the pensioner's ID number take a new case.
+func closeCase(ctx context.Context, c *Cert, env *Env) {
+	if env.OpenCases != nil && c.OpenKey != "" {
+		env.OpenCases.Close(ctx, c.OpenKey, c.CaseID)
+	}
+	c.OpenKey = ""
 }
 
 // alternatives is the button row offered wherever photos may be too hard.
@@ -152,22 +194,46 @@ func common(s *State, in Input) (Outcome, bool) {
 
 // pending reports whether the person has a case waiting for a decision
 // that has not lapsed.
-func pending(s *State, env *Env) bool {
-	return s.Cert != nil && s.Cert.CaseID != "" && s.Seen.Sub(s.Cert.Submitted) <= env.PhotoTTL
+func pending(p *Person, now time.Time, env *Env) bool {
+	return p.Cert != nil && p.Cert.CaseID != "" && now.Sub(p.Cert.Submitted) <= env.PhotoTTL
 }
 
+// who adds the person the message is about to template data: nothing for
+// the account holder (the message speaks to "you"), the label for a
+// relative ({{.Who}}: "Take a photo of Mum's ID card").
+func who(p *Person, data map[string]any) map[string]any {
+	w := p.Who()
+	if w == nil {
+		return data
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["Who"] = w
+	return data
+}
+
+// sayAbout is a reply without buttons about person p.
+func sayAbout(p *Person, id string, data map[string]any) Reply { return Say(id, who(p, data)) }
+
 func showConsent(s *State, env *Env) []Reply {
-	if pending(s, env) {
+	p := cur(s)
+	if pending(p, s.Seen, env) {
 		// One case at a time: a second would only wait behind the first.
-		return []Reply{{ID: "cert.already_pending", Data: map[string]any{"Date": Date(s.Cert.Submitted)},
+		return []Reply{{ID: "cert.already_pending", Data: who(p, map[string]any{"Date": env.Date(p.Cert.Submitted)}),
 			Buttons: [][]Button{Row(Btn("btn.menu", "menu"))}}}
 	}
 	days := max(1, int(env.PhotoTTL.Hours()/24))
-	return []Reply{{ID: "cert.consent.id", Data: map[string]any{"Days": days}, Buttons: [][]Button{
+	rows := [][]Button{
 		Row(Btn("cert.btn.agree", "agree")),
 		Row(Btn("cert.btn.decline", "decline")),
 		altRow(),
-	}}}
+	}
+	if p.IsMe() && len(s.Family) == 0 && env.FamilyMax > 0 {
+		// Many who certify are the children of pensioners.
+		rows = append(rows, Row(Btn("cert.btn.for_relative", "who:add")))
+	}
+	return []Reply{{ID: "cert.consent.id", Data: map[string]any{"Days": days}, Buttons: rows}}
 }
 
 func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
@@ -176,28 +242,46 @@ func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	}
 	switch in.Action {
 	case "agree":
-		if s.Cert != nil && s.Cert.CaseID != "" {
+		p := cur(s)
+		if p.Cert != nil && p.Cert.CaseID != "" {
 			// A new attempt replaces a decided or withdrawn one.
-			s.Cert = nil
+			closeCase(ctx, p.Cert, env)
+			p.Cert = nil
 		}
-		if s.Cert == nil {
-			s.Cert = &Cert{}
+		if p.Cert == nil {
+			p.Cert = &Cert{}
 		}
 		return Outcome{Goto: StepCertCard}
 	case "decline":
-		cleanupCert(ctx, s, in.User, env)
+		dropCert(ctx, cur(s), in.User, env)
 		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu}
+	case "who:add":
+		return startAdding(s, env)
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func showCard(*State, *Env) []Reply {
-	return []Reply{{ID: "cert.card.ask", Buttons: [][]Button{altRow(), Row(Btn("btn.menu", "menu"))}}}
+func showCard(s *State, _ *Env) []Reply {
+	return []Reply{{ID: "cert.card.ask", Data: who(cur(s), nil), Buttons: [][]Button{altRow(), Row(Btn("btn.menu", "menu"))}}}
+}
+
+// maxPhoto is the largest photo taken (Telegram lets bots download 20 MB).
+const maxPhoto = 20 << 20
+
+// tooLarge is the advice for a photo over maxPhoto: a file can be sent
+// as a photo (Telegram makes it smaller); a photo that is still too large
+// needs a lower camera resolution.
+func tooLarge(in Input) Reply {
+	if in.Kind == KindPhoto {
+		return Say("photo.problem.too_large", map[string]any{"Photo": true})
+	}
+	return Say("photo.problem.too_large", nil)
 }
 
 // intake fetches and checks a photo; it returns the bytes, or the replies
-// explaining what to do instead.
-func intake(ctx context.Context, in Input, env *Env, face bool) ([]byte, []Reply, string) {
+// explaining what to do instead. Advice speaks of what is photographed:
+// the card, or the face of the person the certification is for.
+func intake(ctx context.Context, in Input, env *Env, p *Person, face bool) ([]byte, []Reply, string) {
 	f := in.File
 	if f == nil {
 		return nil, []Reply{Say("photo.problem.not_image", nil)}, ""
@@ -205,13 +289,18 @@ func intake(ctx context.Context, in Input, env *Env, face bool) ([]byte, []Reply
 	if in.Kind == KindDocument && !slices.Contains([]string{"image/jpeg", "image/png", "image/webp"}, strings.ToLower(f.MIME)) {
 		return nil, []Reply{Say("photo.problem.not_image", nil)}, ""
 	}
-	if f.Size > 20<<20 {
-		return nil, []Reply{Say("photo.problem.too_large", nil)}, ""
+	if f.Size > maxPhoto {
+		return nil, []Reply{tooLarge(in)}, ""
 	}
 	if env.Files == nil {
 		return nil, []Reply{Say("error.photo_failed", nil)}, "no file fetcher"
 	}
-	data, err := env.Files.Fetch(ctx, f.ID, 20<<20)
+	data, err := env.Files.Fetch(ctx, f.ID, maxPhoto)
+	if errors.Is(err, ErrTooLarge) {
+		// Telegram did not say the size, or said it wrong: trying again
+		// would not help, a smaller photo does.
+		return nil, []Reply{tooLarge(in)}, ""
+	}
 	if err != nil {
 		return nil, []Reply{Say("error.photo_failed", nil)}, "fetch photo: " + err.Error()
 	}
@@ -224,7 +313,11 @@ func intake(ctx context.Context, in Input, env *Env, face bool) ([]byte, []Reply
 		return nil, []Reply{Say("error.photo_failed", nil)}, "check photo: " + err.Error()
 	}
 	if problem != PhotoOK {
-		return nil, []Reply{Say("photo.problem."+string(problem), nil), Say("photo.again", nil)}, ""
+		var data map[string]any
+		if face {
+			data = who(p, map[string]any{"Face": true})
+		}
+		return nil, []Reply{Say("photo.problem."+string(problem), data), Say("photo.again", nil)}, ""
 	}
 	return data, nil, ""
 }
@@ -240,11 +333,16 @@ func takePhoto(ctx context.Context, s *State, in Input, env *Env, kind string) (
 		return nil, &Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 	}
 	ensureCert(s)
-	data, replies, note := intake(ctx, in, env, kind != PhotoCard)
+	if in.Forwarded && kind != PhotoCard {
+		// A face forwarded from another chat may be anyone's: the photo
+		// must be taken now, of the pensioner.
+		return nil, &Outcome{Say: []Reply{sayAbout(cur(s), "cert.face.forwarded", nil)}}
+	}
+	data, replies, note := intake(ctx, in, env, cur(s), kind != PhotoCard)
 	if data == nil {
 		return nil, &Outcome{Say: replies, Note: note}
 	}
-	if err := env.Photos.PutPhoto(ctx, in.User, kind, data); err != nil {
+	if err := env.Photos.PutPhoto(ctx, in.User, cur(s).key(), kind, data); err != nil {
 		return nil, &Outcome{Say: []Reply{Say("error.photo_failed", nil)}, Note: "store " + kind + " photo: " + err.Error()}
 	}
 	// Later photos of the same album are not used (see Engine.Handle).
@@ -257,12 +355,13 @@ func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if stop != nil {
 		return *stop
 	}
-	s.Cert.HaveCard = true
+	cur(s).Cert.HaveCard = true
 	var say []Reply
 	if in.File.Group != "" {
 		say = append(say, Say("photo.group_first", nil))
 	}
-	say = append(say, Say("cert.card.thanks", nil))
+	say = append(say, sayAbout(cur(s), "cert.card.thanks", nil))
+	cur(s).Cert.CardForwarded = in.Forwarded
 	// Read what the card says; a failed read means typing, never a dead end.
 	var fields CardFields
 	if env.Cards != nil {
@@ -271,19 +370,19 @@ func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			fields = f
 		}
 	}
-	s.Cert.Read = false
+	cur(s).Cert.Read = false
 	if id, err := idcard.Parse(fields.Number, in.Now); err == nil {
-		s.Cert.Number, s.Cert.Read = id.Number, true
+		cur(s).Cert.Number, cur(s).Cert.Read = id.Number, true
 	}
 	if validName(fields.Name) == "" {
-		s.Cert.Name, s.Cert.Read = cleanName(fields.Name), true
+		cur(s).Cert.Name, cur(s).Cert.Read = cleanName(fields.Name), true
 	}
 	o := Outcome{Say: say, DeleteInput: true}
 	switch {
-	case s.Cert.Name != "" && s.Cert.Number != "":
+	case cur(s).Cert.Name != "" && cur(s).Cert.Number != "":
 		o.Goto = StepCertConfirm
-	case s.Cert.Name == "":
-		if !s.Cert.Read {
+	case cur(s).Cert.Name == "":
+		if !cur(s).Cert.Read {
 			o.Say = append(o.Say, Say("cert.card.unread", nil))
 		}
 		o.Goto = StepCertName
@@ -294,18 +393,18 @@ func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
 }
 
 func ensureCert(s *State) {
-	if s.Cert == nil {
-		s.Cert = &Cert{}
+	if cur(s).Cert == nil {
+		cur(s).Cert = &Cert{}
 	}
 }
 
 func showConfirm(s *State, _ *Env) []Reply {
 	ensureCert(s)
 	id := "cert.confirm"
-	if s.Cert.Read {
+	if cur(s).Cert.Read {
 		id = "cert.confirm.read"
 	}
-	return []Reply{{ID: id, Data: map[string]any{"Name": s.Cert.Name, "Number": s.Cert.Number}, Buttons: [][]Button{
+	return []Reply{{ID: id, Data: who(cur(s), map[string]any{"Name": cur(s).Cert.Name, "Number": cur(s).Cert.Number}), Buttons: [][]Button{
 		Row(Btn("cert.btn.correct", "correct")),
 		Row(Btn("cert.btn.fix_name", "fix_name"), Btn("cert.btn.fix_number", "fix_number")),
 	}}}
@@ -315,25 +414,25 @@ func handleConfirm(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	ensureCert(s)
 	switch in.Action {
 	case "correct":
-		if s.Cert.Name == "" {
+		if cur(s).Cert.Name == "" {
 			return Outcome{Goto: StepCertName}
 		}
-		if s.Cert.Number == "" {
+		if cur(s).Cert.Number == "" {
 			return Outcome{Goto: StepCertNumber}
 		}
-		s.Cert.Read = false
+		cur(s).Cert.Read = false
 		return Outcome{Goto: StepCertPhone}
 	case "fix_name":
-		s.Cert.Name = ""
+		cur(s).Cert.Name = ""
 		return Outcome{Goto: StepCertName}
 	case "fix_number":
-		s.Cert.Number = ""
+		cur(s).Cert.Number = ""
 		return Outcome{Goto: StepCertNumber}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func showName(*State, *Env) []Reply { return []Reply{Say("cert.name.ask", nil)} }
+func showName(s *State, _ *Env) []Reply { return []Reply{sayAbout(cur(s), "cert.name.ask", nil)} }
 
 var nameMarks = "·•・. -"
 
@@ -391,14 +490,14 @@ func handleName(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if msg := validName(in.Text); msg != "" {
 		return Outcome{Say: []Reply{Say(msg, nil)}}
 	}
-	s.Cert.Name, s.Cert.Read = cleanName(in.Text), false
-	if s.Cert.Number == "" {
+	cur(s).Cert.Name, cur(s).Cert.Read = cleanName(in.Text), false
+	if cur(s).Cert.Number == "" {
 		return Outcome{Goto: StepCertNumber}
 	}
 	return Outcome{Goto: StepCertConfirm}
 }
 
-func showNumber(*State, *Env) []Reply { return []Reply{Say("cert.number.ask", nil)} }
+func showNumber(s *State, _ *Env) []Reply { return []Reply{sayAbout(cur(s), "cert.number.ask", nil)} }
 
 // numberMessage gives the specific message for each way a typed number
 // can be wrong.
@@ -429,15 +528,15 @@ func handleNumber(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if err != nil {
 		return Outcome{Say: []Reply{numberMessage(err, in.Text)}}
 	}
-	s.Cert.Number, s.Cert.Read = id.Number, false
-	if s.Cert.Name == "" {
+	cur(s).Cert.Number, cur(s).Cert.Read = id.Number, false
+	if cur(s).Cert.Name == "" {
 		return Outcome{Goto: StepCertName}
 	}
 	return Outcome{Goto: StepCertConfirm}
 }
 
-func showPhone(*State, *Env) []Reply {
-	return []Reply{{ID: "cert.phone.ask", AskContact: "cert.btn.share_phone"}}
+func showPhone(s *State, _ *Env) []Reply {
+	return []Reply{{ID: "cert.phone.ask", Data: who(cur(s), nil), AskContact: "cert.btn.share_phone"}}
 }
 
 var mobile = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
@@ -463,10 +562,18 @@ func normalizePhone(p string) string {
 
 func handlePhone(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	ensureCert(s)
-	phone := in.Text
+	who := cur(s)
+	phone, helpers := in.Text, false
 	if in.Kind == KindContact {
-		if in.Contact == nil || !in.Contact.Own {
+		switch {
+		case in.Contact != nil && !in.Contact.Own && !who.IsMe():
+			// The relative's own card, shared from the helper's contacts.
+		case in.Contact == nil || !in.Contact.Own:
 			return Outcome{Say: []Reply{Say("cert.phone.not_own", nil)}}
+		default:
+			// For a relative, the helper's own number: staff see it as the
+			// contact person's.
+			helpers = !who.IsMe()
 		}
 		phone = in.Contact.Phone
 	}
@@ -474,8 +581,12 @@ func handlePhone(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	if !mobile.MatchString(p) {
 		return Outcome{Say: []Reply{Say("cert.phone.invalid", nil)}}
 	}
-	s.Cert.Phone = p
-	return Outcome{Say: []Reply{Say("cert.phone.thanks", nil)}, Goto: StepCertDistrict}
+	who.Cert.Phone, who.Cert.PhoneOfHelper = p, helpers
+	say := Say("cert.phone.thanks", nil)
+	if helpers {
+		say = sayAbout(who, "cert.phone.helper", nil)
+	}
+	return Outcome{Say: []Reply{say}, Goto: StepCertDistrict}
 }
 
 // DistrictOnCard is the district when the person says their household
@@ -483,10 +594,10 @@ func handlePhone(_ context.Context, s *State, in Input, _ *Env) Outcome {
 // and the agency read, so it is written in Chinese.
 const DistrictOnCard = "同身份证住址"
 
-func showDistrict(*State, *Env) []Reply {
+func showDistrict(s *State, _ *Env) []Reply {
 	// Most people's hukou is the address on their card: one press, no
 	// typing.
-	return []Reply{{ID: "cert.district.ask", Buttons: [][]Button{Row(Btn("cert.btn.district_card", "card"))}}}
+	return []Reply{{ID: "cert.district.ask", Data: who(cur(s), nil), Buttons: [][]Button{Row(Button{Label: "cert.btn.district_card", Action: "card", Data: who(cur(s), nil)})}}}
 }
 
 func handleDistrict(_ context.Context, s *State, in Input, _ *Env) Outcome {
@@ -495,7 +606,7 @@ func handleDistrict(_ context.Context, s *State, in Input, _ *Env) Outcome {
 		if in.Action != "card" {
 			return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 		}
-		s.Cert.District = DistrictOnCard
+		cur(s).Cert.District = DistrictOnCard
 		return Outcome{Goto: StepCertChannel}
 	}
 	d := strings.Join(strings.Fields(in.Text), " ")
@@ -503,16 +614,16 @@ func handleDistrict(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	if n < 2 || n > 40 || strings.ContainsAny(d, "0123456789") && n < 4 {
 		return Outcome{Say: []Reply{Say("cert.district.invalid", nil)}}
 	}
-	s.Cert.District = d
+	cur(s).Cert.District = d
 	return Outcome{Goto: StepCertChannel}
 }
 
 // age is the person's age from their ID number, or 0.
 func age(s *State, now time.Time) int {
-	if s.Cert == nil {
+	if cur(s).Cert == nil {
 		return 0
 	}
-	id, err := idcard.Parse(s.Cert.Number, now)
+	id, err := idcard.Parse(cur(s).Cert.Number, now)
 	if err != nil {
 		return 0
 	}
@@ -522,13 +633,13 @@ func age(s *State, now time.Time) int {
 func showChannel(s *State, env *Env) []Reply {
 	a := age(s, s.Seen)
 	if a >= env.GreenAge {
-		return []Reply{{ID: "cert.channel.green_age", Data: map[string]any{"Age": a, "Count": env.GreenAge}, Buttons: [][]Button{
+		return []Reply{{ID: "cert.channel.green_age", Data: who(cur(s), map[string]any{"Age": a, "Count": env.GreenAge}), Buttons: [][]Button{
 			Row(Btn("cert.btn.green", "green")),
 			altRow(),
 		}}}
 	}
-	return []Reply{{ID: "cert.channel.ask", Data: map[string]any{"Count": env.GreenAge}, Buttons: [][]Button{
-		Row(Btn("cert.btn.disabled_yes", "disabled")),
+	return []Reply{{ID: "cert.channel.ask", Data: who(cur(s), map[string]any{"Count": env.GreenAge}), Buttons: [][]Button{
+		Row(Button{Label: "cert.btn.disabled_yes", Action: "disabled", Data: who(cur(s), nil)}),
 		Row(Btn("cert.btn.disabled_no", "general")),
 		altRow(),
 	}}}
@@ -544,21 +655,26 @@ func handleChannel(_ context.Context, s *State, in Input, env *Env) Outcome {
 		if age(s, in.Now) < env.GreenAge {
 			return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 		}
-		s.Cert.Channel = ChannelGreen
+		cur(s).Cert.Channel = ChannelGreen
 		return Outcome{Say: []Reply{Say("cert.channel.green", nil)}, Goto: StepCertFaceConsent}
 	case "disabled":
-		s.Cert.Channel, s.Cert.Disabled = ChannelGreen, true
+		cur(s).Cert.Channel, cur(s).Cert.Disabled = ChannelGreen, true
 		return Outcome{Say: []Reply{Say("cert.channel.green", nil)}, Goto: StepCertFaceConsent}
 	case "general":
-		s.Cert.Channel = ChannelGeneral
-		return Outcome{Say: []Reply{Say("cert.channel.general", nil)}, Goto: StepCertFaceConsent}
+		cur(s).Cert.Channel = ChannelGeneral
+		return Outcome{Say: []Reply{sayAbout(cur(s), "cert.channel.general", nil)}, Goto: StepCertFaceConsent}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func showFaceConsent(*State, *Env) []Reply {
-	return []Reply{{ID: "cert.consent.face", Buttons: [][]Button{
-		Row(Btn("cert.btn.agree", "agree")),
+func showFaceConsent(s *State, _ *Env) []Reply {
+	p := cur(s)
+	agree := Btn("cert.btn.agree", "agree")
+	if !p.IsMe() {
+		agree = Button{Label: "family.btn.agrees", Action: "agree", Data: who(p, nil)}
+	}
+	return []Reply{{ID: "cert.consent.face", Data: who(p, nil), Buttons: [][]Button{
+		Row(agree),
 		Row(Btn("cert.btn.decline", "decline")),
 		altRow(),
 	}}}
@@ -570,28 +686,29 @@ func handleFaceConsent(ctx context.Context, s *State, in Input, env *Env) Outcom
 	}
 	switch in.Action {
 	case "agree":
+		cur(s).FaceConsent = in.Now
 		return Outcome{Goto: StepCertFace}
 	case "decline":
 		// Face recognition must not be the only way: say what else works,
 		// and keep nothing.
-		cleanupCert(ctx, s, in.User, env)
+		dropCert(ctx, cur(s), in.User, env)
 		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func showFace(*State, *Env) []Reply {
-	return []Reply{{ID: "cert.face.ask", Buttons: [][]Button{altRow()}}}
+func showFace(s *State, _ *Env) []Reply {
+	return []Reply{{ID: "cert.face.ask", Data: who(cur(s), nil), Buttons: [][]Button{altRow()}}}
 }
 
 func handleFace(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if _, o := takePhoto(ctx, s, in, env, PhotoFace); o != nil {
 		return *o
 	}
-	s.Cert.HaveFace = true
-	o := Outcome{Say: []Reply{Say("cert.face.thanks", nil)}, DeleteInput: true}
-	if s.Cert.Channel == ChannelGeneral {
-		s.Cert.Code = fmt.Sprintf("%04d", 1000+env.Random(9000))
+	cur(s).Cert.HaveFace = true
+	o := Outcome{Say: []Reply{photoThanks(env)}, DeleteInput: true}
+	if cur(s).Cert.Channel == ChannelGeneral {
+		cur(s).Cert.Code = fmt.Sprintf("%04d", 1000+env.Random(9000))
 		o.Goto = StepCertLiveness
 	} else {
 		o.Goto = StepCertSubmit
@@ -601,31 +718,45 @@ func handleFace(ctx context.Context, s *State, in Input, env *Env) Outcome {
 
 func showLiveness(s *State, _ *Env) []Reply {
 	ensureCert(s)
-	return []Reply{{ID: "cert.liveness.ask", Data: map[string]any{"Code": s.Cert.Code}, Buttons: [][]Button{altRow()}}}
+	return []Reply{{ID: "cert.liveness.ask", Data: who(cur(s), map[string]any{"Code": cur(s).Cert.Code}), Buttons: [][]Button{altRow()}}}
 }
 
 func handleLiveness(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if _, o := takePhoto(ctx, s, in, env, PhotoLiveness); o != nil {
 		return *o
 	}
-	s.Cert.HaveLive = true
-	return Outcome{Say: []Reply{Say("cert.face.thanks", nil)}, DeleteInput: true, Goto: StepCertSubmit}
+	cur(s).Cert.HaveLive = true
+	return Outcome{Say: []Reply{photoThanks(env)}, DeleteInput: true, Goto: StepCertSubmit}
+}
+
+// photoThanks says the photo is good, and that it will be removed from
+// the chat only when that is configured: the deletion is delivered after
+// the reply and may fail, so it is announced, not reported.
+func photoThanks(env *Env) Reply {
+	if env.DeletePhotos {
+		return Say("cert.face.thanks", map[string]any{"Delete": true})
+	}
+	return Say("cert.face.thanks", nil)
 }
 
 func showSubmit(s *State, _ *Env) []Reply {
 	ensureCert(s)
 	channel := "cert.channel.name.general"
-	if s.Cert.Channel == ChannelGreen {
+	if cur(s).Cert.Channel == ChannelGreen {
 		channel = "cert.channel.name.green"
 	}
-	var district any = s.Cert.District
-	if s.Cert.District == DistrictOnCard {
+	var district any = cur(s).Cert.District
+	if cur(s).Cert.District == DistrictOnCard {
 		district = Msg{ID: "cert.district.on_card"}
 	}
-	return []Reply{{ID: "cert.summary", Data: map[string]any{
-		"Name": s.Cert.Name, "Number": idcard.Mask(s.Cert.Number), "Phone": maskPhone(s.Cert.Phone),
+	data := who(cur(s), map[string]any{
+		"Name": cur(s).Cert.Name, "Number": idcard.Mask(cur(s).Cert.Number), "Phone": maskPhone(cur(s).Cert.Phone),
 		"District": district, "Channel": Msg{ID: channel},
-	}, Buttons: [][]Button{
+	})
+	if cur(s).Cert.PhoneOfHelper {
+		data["Contact"] = true // the helper's own number, marked as such
+	}
+	return []Reply{{ID: "cert.summary", Data: data, Buttons: [][]Button{
 		Row(Btn("cert.btn.submit", "submit")),
 		Row(Btn("cert.btn.restart", "restart")),
 	}}}
@@ -640,16 +771,17 @@ func maskPhone(p string) string {
 
 func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	ensureCert(s)
+	p := cur(s)
 	switch in.Action {
 	case "restart":
-		cleanupCert(ctx, s, in.User, env)
-		s.Cert = &Cert{}
+		dropCert(ctx, p, in.User, env)
+		p.Cert = &Cert{}
 		return Outcome{Goto: StepCertCard}
 	case "submit":
 	default:
 		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 	}
-	c := s.Cert
+	c := p.Cert
 	// Everything must be there; a state from an older flow may miss a part.
 	switch {
 	case !c.HaveCard:
@@ -663,10 +795,24 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	case c.Channel == ChannelGeneral && !c.HaveLive:
 		return Outcome{Goto: StepCertLiveness}
 	}
+	if p.Linked != 0 && env.Links != nil {
+		// Authority is checked when it applies: the pensioner may have
+		// unlinked this helper meanwhile.
+		if ok, err := env.Links.Linked(ctx, p.Linked, in.User); err == nil && !ok {
+			dropCert(ctx, p, in.User, env)
+			return Outcome{Say: []Reply{Say("family.link.gone", nil)}, Goto: StepMenu}
+		}
+	}
 	sub := Submission{
 		CaseID: fmt.Sprintf("%d-%d", in.User, in.ID), User: in.User,
 		Name: c.Name, Number: c.Number, Phone: c.Phone, District: c.District, Channel: c.Channel,
-		LivenessCode: c.Code, Submitted: in.Now,
+		LivenessCode: c.Code, Submitted: in.Now, ContactPerson: c.PhoneOfHelper, CardForwarded: c.CardForwarded,
+	}
+	if !p.IsMe() {
+		sub.Helper = p.Relation
+		if sub.Helper == "" {
+			sub.Helper = RelOther
+		}
 	}
 	if id, err := idcard.Parse(c.Number, in.Now); err == nil {
 		sub.Age, sub.Sex = id.Age(in.Now), id.Sex.String()
@@ -676,14 +822,33 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		if kind == PhotoLiveness && c.Channel != ChannelGeneral {
 			continue
 		}
-		if *dst, err = env.Photos.Photo(ctx, in.User, kind); err != nil || len(*dst) == 0 {
+		if *dst, err = env.Photos.Photo(ctx, in.User, p.key(), kind); err != nil || len(*dst) == 0 {
 			// Photos expire (PHOTO_TTL): ask again rather than fail.
 			c.HaveCard, c.HaveFace, c.HaveLive = kind != PhotoCard && c.HaveCard, kind != PhotoFace && c.HaveFace, false
-			return Outcome{Say: []Reply{Say("cert.photos_expired", nil)}, Goto: StepCertCard, Note: fmt.Sprintf("photo %s missing at submit: %v", kind, err)}
+			return Outcome{Say: []Reply{sayAbout(p, "cert.photos_expired", nil)}, Goto: StepCertCard, Note: fmt.Sprintf("photo %s missing at submit: %v", kind, err)}
 		}
+	}
+	if env.OpenCases != nil {
+		// One open case per pensioner, whoever sends it: the same ID
+		// number cannot wait in two cases (a second helper, or the
+		// pensioner themself). Who holds the other case is not said.
+		key, ok, err := env.OpenCases.Open(ctx, c.Number, sub.CaseID, env.PhotoTTL)
+		if err != nil {
+			return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Note: "open case: " + err.Error()}
+		}
+		if !ok {
+			// Nothing of this attempt is kept: the other case goes on.
+			dropCert(ctx, p, in.User, env)
+			return Outcome{Say: []Reply{sayAbout(p, "cert.open_elsewhere", nil)}, Goto: StepMenu, Note: "a case for this ID number is open elsewhere"}
+		}
+		c.OpenKey = key
 	}
 	d, err := env.Verifier.Submit(ctx, sub)
 	if err != nil {
+		if c.OpenKey != "" {
+			env.OpenCases.Close(ctx, c.OpenKey, sub.CaseID)
+			c.OpenKey = ""
+		}
 		return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Note: "submit: " + err.Error()}
 	}
 	c.CaseID, c.Submitted, c.Masked = sub.CaseID, in.Now, idcard.Mask(c.Number)
@@ -691,7 +856,7 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		// The verifier has the case now: the state keeps no more personal
 		// data than the record will.
 		c.Name, c.Number, c.Phone, c.District = "", "", "", ""
-		o := Outcome{Say: []Reply{Say("cert.submitted", nil)}, Goto: StepMenu}
+		o := Outcome{Say: []Reply{sayAbout(p, "cert.submitted", nil)}, Goto: StepMenu}
 		if d.By == "staff" {
 			// Staff hear of the new case; the case itself comes with /review.
 			for _, id := range env.StaffIDs {
@@ -701,32 +866,43 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		return o
 	}
 	d.CaseID = sub.CaseID
-	return applyDecision(ctx, s, in.User, d, env)
+	return applyDecision(ctx, s, p, in.User, d, env)
 }
 
-// decision applies a verifier's decision that arrived later.
+// decision applies a verifier's decision that arrived later, to whoever on
+// the account the case was for.
 func (e *Engine) decision(ctx context.Context, r *run, in Input) {
 	d := in.Decision
-	if d == nil || r.s.Cert == nil || r.s.Cert.CaseID == "" || d.CaseID != r.s.Cert.CaseID {
-		// The person cancelled, was forgotten, or it was delivered twice.
+	var p *Person
+	if d != nil {
+		p = r.s.byCase(d.CaseID)
+	}
+	if p == nil {
+		// The person cancelled, was removed or forgotten, or it was
+		// delivered twice.
 		r.note("decision for an unknown or finished case ignored")
 		return
 	}
-	r.apply(applyDecision(ctx, &r.s, in.User, *d, &e.env))
+	r.apply(applyDecision(ctx, &r.s, p, in.User, *d, &e.env))
 }
 
-// applyDecision tells the person the result, keeps the record, and deletes
-// the photos and personal fields, which are no longer needed.
-func applyDecision(ctx context.Context, s *State, user int64, d Decision, env *Env) Outcome {
-	c := s.Cert
+// applyDecision tells the helper the result for person p, keeps the
+// record, and deletes the photos and personal fields, which are no longer
+// needed.
+func applyDecision(ctx context.Context, s *State, p *Person, user int64, d Decision, env *Env) Outcome {
+	c := p.Cert
 	when := d.DecidedAt
 	if when.IsZero() {
 		when = s.Seen
 	}
-	if err := env.Photos.DeletePhotos(ctx, user); err != nil {
+	if err := env.Photos.DeletePhotos(ctx, user, p.key()); err != nil {
 		// They expire by PHOTO_TTL anyway.
 		_ = err
 	}
+	closeCase(ctx, c, env)
+	// The result is about this person: "again" and "status" below act
+	// for them.
+	s.For = p.key()
 	switch d.Outcome {
 	case OutcomeApproved:
 		masked := c.Masked
@@ -735,22 +911,30 @@ func applyDecision(ctx context.Context, s *State, user int64, d Decision, env *E
 		}
 		rec := Record{CertifiedOn: when, ValidUntil: when.Add(Validity), Channel: c.Channel, By: d.By, MaskedNumber: masked}
 		o := Outcome{Goto: StepCertResult}
-		if err := env.Records.SaveRecord(ctx, user, rec); err != nil {
+		if err := env.Records.SaveRecord(ctx, user, p.key(), rec); err != nil {
 			o.Note = "save record: " + err.Error()
 		}
-		s.Cert, s.Rejections, s.Group = nil, 0, ""
-		o.Say = []Reply{{ID: "cert.approved", Data: map[string]any{"Date": Date(rec.CertifiedOn), "Until": Date(rec.ValidUntil)}}}
+		if p.Linked != 0 {
+			// A linked pensioner's record is theirs: they see it too.
+			if err := env.Records.SaveRecord(ctx, p.Linked, Me, rec); err != nil {
+				o.Note = "save linked record: " + err.Error()
+			}
+			o.Tell = append(o.Tell, Notice{User: p.Linked, Reply: &Reply{ID: "family.linked.certified",
+				Data: map[string]any{"Until": env.Date(rec.ValidUntil)}}})
+		}
+		p.Cert, p.Rejections, s.Group = nil, 0, ""
+		o.Say = []Reply{{ID: "cert.approved", Data: who(p, map[string]any{"Date": env.Date(rec.CertifiedOn), "Until": env.Date(rec.ValidUntil)})}}
 		return o
 	case OutcomeRejected:
-		s.Rejections++
-		s.Cert, s.Group = nil, ""
+		p.Rejections++
+		p.Cert, s.Group = nil, ""
 		reason := d.Reason
 		if !slices.Contains(Reasons, reason) {
 			reason = ReasonOther
 		}
-		say := []Reply{Say("cert.rejected", map[string]any{"Reason": Msg{ID: "cert.reason." + reason}})}
-		if s.Rejections >= MaxRejections {
-			say = append(say, Say("cert.rejected.final", map[string]any{"Count": s.Rejections}))
+		say := []Reply{sayAbout(p, "cert.rejected", map[string]any{"Reason": Msg{ID: "cert.reason." + reason}})}
+		if p.Rejections >= MaxRejections {
+			say = append(say, sayAbout(p, "cert.rejected.final", map[string]any{"Count": p.Rejections}))
 		}
 		return Outcome{Say: say, Goto: StepCertResult}
 	}
@@ -758,18 +942,29 @@ func applyDecision(ctx context.Context, s *State, user int64, d Decision, env *E
 }
 
 // Date is a calendar date for messages; the renderer writes it in the
-// person's language.
+// person's language. Make one with Env.Date, which puts it in the
+// configured time zone.
 type Date time.Time
 
 // DateValue lets the renderer see a Date without importing this package.
 func (d Date) DateValue() time.Time { return time.Time(d) }
 
+// Date is t as a calendar date in the time zone people live in
+// (TIME_ZONE), so that "certified on" is the day they remember.
+func (env *Env) Date(t time.Time) Date {
+	if env.Location != nil {
+		t = t.In(env.Location)
+	}
+	return Date(t)
+}
+
 func showResult(s *State, _ *Env) []Reply {
+	p := cur(s)
 	rows := [][]Button{Row(Btn("menu.btn.status", "status"))}
-	if s.Rejections > 0 && s.Rejections < MaxRejections {
+	if p.Rejections > 0 && p.Rejections < MaxRejections {
 		rows = append([][]Button{Row(Btn("cert.btn.retry", "retry"))}, rows...)
 	}
-	if s.Rejections >= MaxRejections {
+	if p.Rejections >= MaxRejections {
 		rows = append([][]Button{altRow()}, rows...)
 	}
 	rows = append(rows, Row(Btn("btn.menu", "menu")))
@@ -782,47 +977,154 @@ func handleResult(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	}
 	switch in.Action {
 	case "retry":
-		return Outcome{Goto: StepCertConsent}
+		return begin(ctx, s, cur(s), env)
 	case "status":
 		return Outcome{Goto: StepStatus}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
-	s.Record = nil
-	if rec, err := env.Records.Record(ctx, user); err == nil {
-		s.Record = rec
+// begin starts a certification for p: the account holder gives their
+// consent; a relative's was given when they were added.
+func begin(ctx context.Context, s *State, p *Person, env *Env) Outcome {
+	s.For = p.key()
+	if p.IsMe() {
+		s.For = ""
+		return Outcome{Goto: StepCertConsent}
 	}
+	if pending(p, s.Seen, env) {
+		return Outcome{Say: []Reply{{ID: "cert.already_pending", Data: who(p, map[string]any{"Date": env.Date(p.Cert.Submitted)})}}, Goto: StepMenu}
+	}
+	if p.Cert != nil && p.Cert.CaseID != "" {
+		closeCase(ctx, p.Cert, env)
+		p.Cert = nil
+	}
+	if p.Cert == nil {
+		p.Cert = &Cert{}
+	}
+	return Outcome{Say: []Reply{sayAbout(p, "family.cert.start", nil)}, Goto: StepCertCard}
+}
+
+// status is one person's standing, for /status.
+type status struct {
+	p    *Person
+	kind string // pending, lapsed, certified, due, expired, unfinished, none
+	days int
+	rank int // lower is more urgent
+}
+
+// dueSoon is how close to the end of a certification "due in N days" is
+// said instead of "certified".
+const dueSoon = 30
+
+func statusOf(p *Person, now time.Time, env *Env) status {
+	st := status{p: p}
+	switch {
+	case p.Cert != nil && p.Cert.CaseID != "" && !pending(p, now, env):
+		st.kind, st.rank = "pending_lapsed", 0
+	case p.Cert != nil && p.Cert.CaseID != "":
+		st.kind, st.rank = "pending", 3
+	case p.Record != nil && now.Before(p.Record.ValidUntil):
+		st.days = int(p.Record.ValidUntil.Sub(now).Hours()/24) + 1
+		st.kind, st.rank = "certified", 4
+		if st.days <= dueSoon {
+			st.kind, st.rank = "due", 2
+		}
+	case p.Record != nil:
+		st.kind, st.rank = "expired", 0
+	case p.Cert != nil:
+		st.kind, st.rank = "unfinished", 1
+	default:
+		st.kind, st.rank = "none", 1
+	}
+	if p.Rejections > 0 && (st.kind == "none" || st.kind == "expired" || st.kind == "unfinished") {
+		st.kind, st.rank = "rejected", 0
+	}
+	return st
+}
+
+func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
+	for _, p := range s.people() {
+		p.Record = nil
+		owner, key := user, p.key()
+		if p.Linked != 0 {
+			owner, key = p.Linked, Me
+		}
+		if rec, err := env.Records.Record(ctx, owner, key); err == nil {
+			p.Record = rec
+		}
+	}
+	loadLinks(ctx, s, user, env)
 }
 
 func showStatus(s *State, env *Env) []Reply {
 	certify := Row(Btn("menu.btn.certify", "certify"))
 	menu := Row(Btn("btn.menu", "menu"))
 	now := s.Seen
-	switch {
-	case s.Cert != nil && s.Cert.CaseID != "" && !pending(s, env):
+	if len(s.Family) > 0 {
+		return showFamilyStatus(s, env)
+	}
+	p := &s.Me
+	switch st := statusOf(p, now, env); st.kind {
+	case "pending_lapsed":
 		// The case and its photos were deleted undecided (nobody reviewed
 		// it in time): say so, and offer to send it again.
-		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": Date(s.Cert.Submitted)}, Buttons: [][]Button{certify, menu}}}
-	case s.Cert != nil && s.Cert.CaseID != "":
-		return []Reply{{ID: "status.pending", Data: map[string]any{"Date": Date(s.Cert.Submitted)}, Buttons: [][]Button{menu}}}
-	case s.Record != nil && now.Before(s.Record.ValidUntil):
-		days := int(s.Record.ValidUntil.Sub(now).Hours()/24) + 1
+		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": env.Date(p.Cert.Submitted)}, Buttons: [][]Button{certify, menu}}}
+	case "pending":
+		return []Reply{{ID: "status.pending", Data: map[string]any{"Date": env.Date(p.Cert.Submitted)}, Buttons: [][]Button{menu}}}
+	case "certified", "due":
 		return []Reply{{ID: "status.certified", Data: map[string]any{
-			"Date": Date(s.Record.CertifiedOn), "Until": Date(s.Record.ValidUntil), "Count": days,
+			"Date": env.Date(p.Record.CertifiedOn), "Until": env.Date(p.Record.ValidUntil), "Count": st.days,
 		}, Buttons: [][]Button{menu}}}
-	case s.Record != nil:
-		return []Reply{{ID: "status.expired", Data: map[string]any{"Until": Date(s.Record.ValidUntil)}, Buttons: [][]Button{certify, menu}}}
-	case s.Cert != nil:
+	case "expired":
+		return []Reply{{ID: "status.expired", Data: map[string]any{"Until": env.Date(p.Record.ValidUntil)}, Buttons: [][]Button{certify, menu}}}
+	case "unfinished":
 		return []Reply{{ID: "status.unfinished", Buttons: [][]Button{certify, menu}}}
 	}
 	return []Reply{{ID: "status.none", Buttons: [][]Button{certify, menu}}}
 }
 
+// showFamilyStatus lists everyone on the account, most urgent first, one
+// line each.
+func showFamilyStatus(s *State, env *Env) []Reply {
+	now := s.Seen
+	var all []status
+	for _, p := range s.people() {
+		all = append(all, statusOf(p, now, env))
+	}
+	slices.SortStableFunc(all, func(a, b status) int {
+		if a.rank != b.rank {
+			return a.rank - b.rank
+		}
+		return a.days - b.days
+	})
+	var lines Lines
+	for _, st := range all {
+		p := st.p
+		data := map[string]any{}
+		if w := p.Who(); w != nil {
+			data["Who"] = w
+		}
+		switch st.kind {
+		case "pending", "pending_lapsed":
+			data["Date"] = env.Date(p.Cert.Submitted)
+		case "certified", "due":
+			data["Date"], data["Until"], data["Count"] = env.Date(p.Record.CertifiedOn), env.Date(p.Record.ValidUntil), st.days
+		case "expired":
+			data["Until"] = env.Date(p.Record.ValidUntil)
+		case "rejected":
+			data["Count"] = p.Rejections
+		}
+		lines = append(lines, Msg{ID: "status.line." + st.kind, Data: data})
+	}
+	return []Reply{{ID: "status.list", Data: map[string]any{"Lines": lines}, Buttons: [][]Button{
+		Row(Btn("menu.btn.certify", "certify")), Row(Btn("btn.menu", "menu")),
+	}}}
+}
+
 func handleStatus(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	if in.Action == "certify" {
-		return Outcome{Goto: StepCertConsent}
+		return Outcome{Goto: StepCertWho}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }

@@ -180,9 +180,14 @@ func handleResume(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: StepResume}
 }
 
-func showForget(*State, *Env) []Reply {
+func showForget(s *State, _ *Env) []Reply {
+	var data map[string]any
+	if len(s.Family) > 0 {
+		data = map[string]any{"Family": true} // their data goes too
+	}
 	return []Reply{{
-		ID: "forget.ask",
+		ID:   "forget.ask",
+		Data: data,
 		Buttons: [][]Button{
 			Row(Btn("forget.yes", "yes")),
 			Row(Btn("forget.no", "no")),

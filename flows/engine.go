@@ -42,6 +42,20 @@ type Env struct {
 	// TopicAction maps an answer's topic to a menu entry's feature name
 	// (such as "payment"), or "" when no entry helps.
 	TopicAction func(topic string) string
+	// FamilyMax is how many relatives an account may hold besides the
+	// person themself (FAMILY_MAX); 0 turns family help off.
+	FamilyMax int
+	// OpenCases keeps one open case per pensioner across accounts.
+	OpenCases OpenCases
+	// Links keeps deep-link invitations and links between accounts.
+	Links Links
+	// BotName returns the bot's username (from getMe), for deep links.
+	BotName func() string
+	// Location is the time zone dates are shown in (TIME_ZONE).
+	Location *time.Location
+	// DeletePhotos says that ID and face photos are removed from the chat
+	// once stored (DELETE_PHOTO_MESSAGES), so the bot may say so.
+	DeletePhotos bool
 }
 
 // Files fetches attachments. Max bounds the size, so a large file costs
@@ -132,6 +146,8 @@ type Engine struct {
 	// staffOnly commands are unknown to everyone but staff.
 	staffOnly []string
 	menu      []MenuEntry
+	// deepLink is the step that takes a /start payload (OnDeepLink).
+	deepLink string
 }
 
 // MenuEntry is a main-menu button. Only entries whose feature works are
@@ -203,6 +219,10 @@ func (e *Engine) AddStep(s *Step) error {
 func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env)) {
 	e.cleanups = append(e.cleanups, f)
 }
+
+// OnDeepLink makes "/start <payload>" (a t.me deep link) enter step, with
+// the payload in State.StartArg; a new person chooses a language first.
+func (e *Engine) OnDeepLink(step string) { e.deepLink = step }
 
 // AddCommand makes /name enter a step from anywhere.
 func (e *Engine) AddCommand(name, step string) {
@@ -337,9 +357,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		}
 		if !slices.Contains(step.Expects, in.Kind) {
 			// A burst of the same wrong thing (a sticker flood) gets one
-			// answer, not one each.
+			// answer, not one each. Typed text is always answered: a
+			// person who types again is trying to say something.
 			key := step.Name + "/" + in.Kind.String()
-			if r.s.Hinted == key && in.Now.Sub(r.s.HintedAt) < floodWindow {
+			if r.s.Hinted == key && in.Now.Sub(r.s.HintedAt) < floodWindow && in.Kind != KindText {
 				return r.result()
 			}
 			r.s.Hinted, r.s.HintedAt = key, in.Now
@@ -354,14 +375,12 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 }
 
 // restart is a state back at the menu with nothing half-done, keeping what
-// is not half-done: the language, a case already submitted (its decision
-// must still reach the person), the count of rejections.
+// is not half-done: the language, the people on the account with their
+// cases already submitted (a decision must still reach the person) and
+// their counts of rejections.
 func restart(s State) State {
-	n := State{Version: SchemaVersion, Lang: s.Lang, Hint: s.Hint, Seen: s.Seen, Turn: s.Turn,
-		Rejections: s.Rejections, Keyboard: s.Keyboard}
-	if s.Cert != nil && s.Cert.CaseID != "" {
-		n.Cert = s.Cert
-	}
+	n := State{Version: SchemaVersion, Lang: s.Lang, Hint: s.Hint, Seen: s.Seen, Turn: s.Turn, Keyboard: s.Keyboard}
+	n.Me, n.Family, n.NextID = s.kept()
 	return n
 }
 
@@ -398,10 +417,7 @@ func (e *Engine) offered(step *Step, s State, action string) bool {
 			return strings.HasSuffix(a, ":") && strings.HasPrefix(action, a)
 		})
 	}
-	if s.Cert != nil {
-		c := *s.Cert // Show may fill in defaults; keep the real state as it is
-		s.Cert = &c
-	}
+	s = s.forShow() // Show may fill in defaults; keep the real state as it is
 	for _, r := range step.Show(&s, &e.env) {
 		for _, row := range r.Buttons {
 			for _, b := range row {
@@ -422,6 +438,9 @@ func (e *Engine) greet(r *run, in Input) {
 		r.say(Say("welcome.hello", nil))
 	}
 	r.s.Back = StepMenu
+	if in.Kind == KindCommand && in.Command == "start" && in.Args != "" && e.deepLink != "" {
+		r.s.StartArg, r.s.Back = in.Args, e.deepLink
+	}
 	r.enter(StepLanguage)
 	if in.Kind == KindCommand && in.Command != "start" {
 		// Remember a command such as /law to run it once the language is set.
@@ -434,6 +453,11 @@ func (e *Engine) greet(r *run, in Input) {
 func (e *Engine) command(ctx context.Context, r *run, in Input) {
 	switch in.Command {
 	case "start":
+		if in.Args != "" && e.deepLink != "" {
+			r.s.StartArg = in.Args
+			r.enter(e.deepLink)
+			return
+		}
 		if r.s.Step != StepMenu && r.s.Step != StepLanguage && r.s.Step != StepResume && r.s.Step != StepForget {
 			r.s.Back = r.s.Step
 			r.enter(StepResume)

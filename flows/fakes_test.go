@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"pensionbot/flows"
 )
@@ -16,31 +17,31 @@ import (
 type memPhotos struct {
 	mu     sync.Mutex
 	photos map[string][]byte
-	recs   map[int64]flows.Record
+	recs   map[string]flows.Record
 }
 
 func newMemPhotos() *memPhotos {
-	return &memPhotos{photos: map[string][]byte{}, recs: map[int64]flows.Record{}}
+	return &memPhotos{photos: map[string][]byte{}, recs: map[string]flows.Record{}}
 }
 
-func (m *memPhotos) PutPhoto(_ context.Context, user int64, kind string, data []byte) error {
+func (m *memPhotos) PutPhoto(_ context.Context, user int64, who, kind string, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.photos[fmt.Sprint(user, kind)] = data
+	m.photos[fmt.Sprint(user, "/", who, "/", kind)] = data
 	return nil
 }
 
-func (m *memPhotos) Photo(_ context.Context, user int64, kind string) ([]byte, error) {
+func (m *memPhotos) Photo(_ context.Context, user int64, who, kind string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.photos[fmt.Sprint(user, kind)], nil
+	return m.photos[fmt.Sprint(user, "/", who, "/", kind)], nil
 }
 
-func (m *memPhotos) DeletePhotos(_ context.Context, user int64) error {
+func (m *memPhotos) DeletePhotos(_ context.Context, user int64, who string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k := range m.photos {
-		if strings.HasPrefix(k, fmt.Sprint(user)) {
+		if strings.HasPrefix(k, fmt.Sprint(user, "/", who, "/")) {
 			delete(m.photos, k)
 		}
 	}
@@ -53,20 +54,136 @@ func (m *memPhotos) count() int {
 	return len(m.photos)
 }
 
-func (m *memPhotos) SaveRecord(_ context.Context, user int64, r flows.Record) error {
+func (m *memPhotos) SaveRecord(_ context.Context, user int64, who string, r flows.Record) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recs[user] = r
+	m.recs[fmt.Sprint(user, "/", who)] = r
 	return nil
 }
 
-func (m *memPhotos) Record(_ context.Context, user int64) (*flows.Record, error) {
+func (m *memPhotos) Record(_ context.Context, user int64, who string) (*flows.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r, ok := m.recs[user]; ok {
+	if r, ok := m.recs[fmt.Sprint(user, "/", who)]; ok {
 		return &r, nil
 	}
 	return nil, nil
+}
+
+func (m *memPhotos) DeleteRecord(_ context.Context, user int64, who string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.recs, fmt.Sprint(user, "/", who))
+	return nil
+}
+
+func (m *memPhotos) records() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.recs)
+}
+
+// memOpen keeps one open case per ID number (the fake keys by the number
+// itself; the real store by its HMAC).
+type memOpen struct {
+	mu    sync.Mutex
+	cases map[string]string
+}
+
+func (o *memOpen) Open(_ context.Context, number, caseID string, _ time.Duration) (string, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	key := "h:" + number[len(number)-4:]
+	if c, ok := o.cases[key]; ok && c != caseID {
+		return "", false, nil
+	}
+	o.cases[key] = caseID
+	return key, true, nil
+}
+
+func (o *memOpen) Close(_ context.Context, key, caseID string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cases[key] == caseID {
+		delete(o.cases, key)
+	}
+	return nil
+}
+
+// memLinks keeps invitations and links; codes are numbered.
+type memLinks struct {
+	mu      sync.Mutex
+	n       int
+	invites map[string]int64
+	links   map[[2]int64]flows.Link // {pensioner, helper}
+}
+
+func (l *memLinks) Invite(_ context.Context, p int64, _ time.Duration) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	code := fmt.Sprintf("code%d", l.n)
+	l.invites[code] = p
+	return code, nil
+}
+
+func (l *memLinks) Accept(_ context.Context, code string, h int64, now time.Time) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.invites[code]
+	delete(l.invites, code)
+	if !ok || p == h {
+		return 0, flows.ErrInvite
+	}
+	l.links[[2]int64{p, h}] = flows.Link{User: h, Since: now}
+	return p, nil
+}
+
+func (l *memLinks) SetRelation(_ context.Context, p, h int64, rel string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k, ok := l.links[[2]int64{p, h}]; ok {
+		k.Relation = rel
+		l.links[[2]int64{p, h}] = k
+	}
+	return nil
+}
+
+func (l *memLinks) Linked(_ context.Context, p, h int64) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.links[[2]int64{p, h}]
+	return ok, nil
+}
+
+func (l *memLinks) Helpers(_ context.Context, p int64) ([]flows.Link, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []flows.Link
+	for k, v := range l.links {
+		if k[0] == p {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (l *memLinks) Unlink(_ context.Context, p, h int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.links, [2]int64{p, h})
+	return nil
+}
+
+func (l *memLinks) Forget(_ context.Context, u int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k := range l.links {
+		if k[0] == u || k[1] == u {
+			delete(l.links, k)
+		}
+	}
+	return nil
 }
 
 // memImages reads the problem from the photo's bytes: "kind:problem".

@@ -82,6 +82,9 @@ type Input struct {
 	LangHint string
 	// Now is when the input arrived.
 	Now time.Time
+	// Forwarded is set for a message forwarded from another chat (a photo
+	// someone else took).
+	Forwarded bool
 }
 
 // File is an attachment, fetched on demand through Env.Files.

@@ -23,6 +23,9 @@ type Reply struct {
 	// Protect keeps the message from being forwarded or saved (a case's
 	// details in a staff member's chat). Photos are always protected.
 	Protect bool
+	// Lang renders the reply in this language instead of the reader's: a
+	// text a helper reads aloud to a relative in Chinese.
+	Lang string
 }
 
 // Button is an inline button. Label is a locale message ID, or when Verbatim
@@ -51,6 +54,19 @@ type Msg struct {
 // this package.
 func (m Msg) MessageID() string            { return m.ID }
 func (m Msg) TemplateData() map[string]any { return m.Data }
+
+// Lines is a list of messages inside template data, rendered one per line
+// ("{{.Lines}}" in a status list).
+type Lines []Msg
+
+// ListItems lets the renderer see Lines without importing this package.
+func (l Lines) ListItems() []any {
+	out := make([]any, len(l))
+	for i, m := range l {
+		out[i] = m
+	}
+	return out
+}
 
 // Say is a shorthand for a reply without buttons.
 func Say(id string, data map[string]any) Reply { return Reply{ID: id, Data: data} }

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -51,12 +52,13 @@ const (
 	PhotoLiveness = "liveness"
 )
 
-// PhotoStore keeps a person's photos, encrypted, apart from their identity
-// data and only briefly: until the decision, or PHOTO_TTL at most.
+// PhotoStore keeps the photos of the people on an account (who is Me or a
+// relative's ID), encrypted, apart from their identity data and only
+// briefly: until the decision, or PHOTO_TTL at most.
 type PhotoStore interface {
-	PutPhoto(ctx context.Context, user int64, kind string, data []byte) error
-	Photo(ctx context.Context, user int64, kind string) ([]byte, error)
-	DeletePhotos(ctx context.Context, user int64) error
+	PutPhoto(ctx context.Context, user int64, who, kind string, data []byte) error
+	Photo(ctx context.Context, user int64, who, kind string) ([]byte, error)
+	DeletePhotos(ctx context.Context, user int64, who string) error
 }
 
 // PhotoProblem is what is wrong with a photo, "" for nothing. Each has a
@@ -96,10 +98,55 @@ type Record struct {
 	MaskedNumber string    `json:"number"`
 }
 
-// RecordStore keeps certification records for longer than idle states.
+// RecordStore keeps certification records for longer than idle states,
+// one per person on an account (who is Me or a relative's ID).
 type RecordStore interface {
-	SaveRecord(ctx context.Context, user int64, r Record) error
-	Record(ctx context.Context, user int64) (*Record, error)
+	SaveRecord(ctx context.Context, user int64, who string, r Record) error
+	Record(ctx context.Context, user int64, who string) (*Record, error)
+	DeleteRecord(ctx context.Context, user int64, who string) error
+}
+
+// OpenCases keeps one open case per pensioner across all accounts. The
+// pensioner is known by a keyed hash of the ID number (HMAC), never by the
+// number itself.
+type OpenCases interface {
+	// Open holds the pensioner with the ID number for caseID until ttl
+	// has passed or Close is called. It returns the hash to close it with,
+	// and false when another case holds the pensioner. Opening again for
+	// the same caseID succeeds (a step run twice).
+	Open(ctx context.Context, number, caseID string, ttl time.Duration) (key string, ok bool, err error)
+	// Close lets go of the pensioner if caseID still holds them.
+	Close(ctx context.Context, key, caseID string) error
+}
+
+// Link is an account linked to another by a deep link: a helper of a
+// pensioner who has Telegram, or the pensioner a helper helps.
+type Link struct {
+	User     int64
+	Relation string // the pensioner's relationship to the helper, once told
+	Since    time.Time
+}
+
+// ErrTooLarge is what Files.Fetch wraps when a file is over the size asked
+// for, so a step can tell "send a smaller photo" from "try again later".
+var ErrTooLarge = errors.New("file too large")
+
+// ErrInvite means an invitation code is unknown, used or expired.
+var ErrInvite = errors.New("invitation unknown, used or expired")
+
+// Links keeps invitations and links between pensioners and helpers.
+type Links interface {
+	// Invite makes a single-use code for pensioner, valid for ttl.
+	Invite(ctx context.Context, pensioner int64, ttl time.Duration) (string, error)
+	// Accept uses a code: helper becomes linked to the pensioner who made
+	// it. It fails with ErrInvite when the code is unknown, used or expired.
+	Accept(ctx context.Context, code string, helper int64, now time.Time) (int64, error)
+	SetRelation(ctx context.Context, pensioner, helper int64, relation string) error
+	Linked(ctx context.Context, pensioner, helper int64) (bool, error)
+	Helpers(ctx context.Context, pensioner int64) ([]Link, error)
+	Unlink(ctx context.Context, pensioner, helper int64) error
+	// Forget removes every link of user, on either side.
+	Forget(ctx context.Context, user int64) error
 }
 
 // Withdrawer is implemented by verifiers that can drop a case that has not

@@ -64,7 +64,7 @@ func loadCase(ctx context.Context, s *State, user int64, env *Env) {
 	s.Review, s.ReviewID = c, c.CaseID
 }
 
-func showCase(s *State, _ *Env) []Reply {
+func showCase(s *State, env *Env) []Reply {
 	c := s.Review
 	if c == nil {
 		s.ReviewID = ""
@@ -89,10 +89,21 @@ func showCase(s *State, _ *Env) []Reply {
 	}
 	// The number and phone are masked: the card photo above shows the
 	// number to whoever compares it, and the text cannot be forwarded.
-	return append(out, Reply{ID: "staff.case", Data: map[string]any{
+	data := map[string]any{
 		"Name": c.Name, "Number": idcard.Mask(c.Number), "Age": c.Age, "Phone": maskPhone(c.Phone), "District": district,
-		"Channel": Msg{ID: channel}, "Date": Date(c.Submitted), "Count": c.Waiting,
-	}, Ephemeral: true, Protect: true, Buttons: [][]Button{
+		"Channel": Msg{ID: channel}, "Date": env.Date(c.Submitted), "Count": c.Waiting,
+	}
+	// Who sent it (a family member) and what to look at twice.
+	if c.Helper != "" {
+		data["Helper"] = Msg{ID: "family.helper." + c.Helper}
+	}
+	if c.ContactPerson {
+		data["Contact"] = true
+	}
+	if c.CardForwarded {
+		data["Forwarded"] = true
+	}
+	return append(out, Reply{ID: "staff.case", Data: data, Ephemeral: true, Protect: true, Buttons: [][]Button{
 		Row(Btn("staff.btn.approve", "approve")),
 		Row(Btn("staff.btn.reject", "reject")),
 		Row(Btn("staff.btn.skip", "skip")),

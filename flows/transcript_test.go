@@ -197,6 +197,7 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 		k, _ := flows.ParseKind(verb)
 		fields := strings.Fields(arg)
 		f := &flows.File{MIME: "image/jpeg"}
+		fwd := false
 		if len(fields) > 0 {
 			f.ID = fields[0]
 		}
@@ -204,18 +205,23 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 			switch {
 			case strings.HasPrefix(fl, "group="):
 				f.Group = strings.TrimPrefix(fl, "group=")
+			case fl == "forwarded":
+				fwd = true
 			case i == 0 && k == flows.KindDocument:
 				f.MIME = fl
 			default:
 				fmt.Sscan(fl, &f.Size)
 			}
 		}
-		return flows.Input{Kind: k, File: f}
+		return flows.Input{Kind: k, File: f, Forwarded: fwd}
 	case verb == "decision":
 		outcome, reason, _ := strings.Cut(arg, " ")
+		// The case of whoever on the account has one waiting.
 		caseID := ""
-		if st.Cert != nil {
-			caseID = st.Cert.CaseID
+		for _, p := range append([]*flows.Person{&st.Me}, st.Family...) {
+			if p.Cert != nil && p.Cert.CaseID != "" {
+				caseID = p.Cert.CaseID
+			}
 		}
 		return flows.Input{Kind: flows.KindDecision, Decision: &flows.Decision{CaseID: caseID, Outcome: outcome, Reason: reason, By: "staff"}}
 	}
@@ -241,14 +247,27 @@ func format(prefix string, cat *locales.Catalog, lang string, r flows.Reply) []s
 				v = "@" + m.ID
 			case flows.Date:
 				v = time.Time(m).Format("2006-01-02")
+			case flows.Lines:
+				var ids []string
+				for _, l := range m {
+					ids = append(ids, "@"+l.ID)
+				}
+				v = "[" + strings.Join(ids, " ") + "]"
 			}
 			kv = append(kv, fmt.Sprintf("%s=%v", k, v))
 		}
 		sort.Strings(kv)
 		head += " {" + strings.Join(kv, " ") + "}"
 	}
+	if r.Lang != "" {
+		head += " @" + r.Lang
+	}
 	if lang != "" && r.ID != "" {
-		text, _ := cat.Text(lang, r.ID, r.Data)
+		l := lang
+		if r.Lang != "" {
+			l = r.Lang
+		}
+		text, _ := cat.Text(l, r.ID, r.Data)
 		head += ": " + strings.ReplaceAll(text, "\n", "⏎")
 	}
 	lines := []string{head}

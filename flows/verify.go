@@ -26,11 +26,12 @@ const (
 	ReasonInfoWrong    = "info_wrong"
 	ReasonLiveness     = "liveness"
 	ReasonNotInScope   = "not_in_scope"
+	ReasonNotPensioner = "not_pensioner" // the face photo must show the pensioner
 	ReasonOther        = "other"
 )
 
 // Reasons lists the rejection reasons, in the order staff see them.
-var Reasons = []string{ReasonPhotoUnclear, ReasonFaceMismatch, ReasonInfoWrong, ReasonLiveness, ReasonNotInScope, ReasonOther}
+var Reasons = []string{ReasonPhotoUnclear, ReasonFaceMismatch, ReasonNotPensioner, ReasonInfoWrong, ReasonLiveness, ReasonNotInScope, ReasonOther}
 
 // Submission is a certification case handed to a verifier. It holds
 // personal data: verifiers keep it encrypted and only as long as needed.
@@ -49,6 +50,15 @@ type Submission struct {
 	Liveness     []byte // general channel: a photo holding up LivenessCode
 	LivenessCode string
 	Submitted    time.Time
+	// Helper is set when a family member sent the case for the pensioner:
+	// the pensioner's relationship to them (one of Relations), which staff
+	// see from the helper's side ("sent by a family member: child").
+	Helper string
+	// ContactPerson is set when Phone is the helper's, not the pensioner's.
+	ContactPerson bool
+	// CardForwarded is set when the card photo was forwarded from another
+	// chat rather than taken.
+	CardForwarded bool
 }
 
 // Decision is a verifier's answer.

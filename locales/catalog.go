@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,12 @@ type Dated interface {
 type Ref interface {
 	MessageID() string
 	TemplateData() map[string]any
+}
+
+// List is a list of messages inside template data (flows.Lines), rendered
+// one per line.
+type List interface {
+	ListItems() []any
 }
 
 // Catalog renders messages in a language. It keeps one localizer per
@@ -129,8 +136,9 @@ func (c *Catalog) resolve(lang string, data map[string]any) (map[string]any, err
 			t := d.DateValue()
 			v = dateRef{t}
 		}
-		ref, ok := v.(Ref)
-		if !ok {
+		ref, isRef := v.(Ref)
+		list, isList := v.(List)
+		if !isRef && !isList {
 			continue
 		}
 		if out == nil {
@@ -138,6 +146,22 @@ func (c *Catalog) resolve(lang string, data map[string]any) (map[string]any, err
 			for k2, v2 := range data {
 				out[k2] = v2
 			}
+		}
+		if isList {
+			var lines []string
+			for i, item := range list.ListItems() {
+				r, ok := item.(Ref)
+				if !ok {
+					return nil, fmt.Errorf("render %s of message: item %d is %T, not a message", k, i, item)
+				}
+				text, err := c.Text(lang, r.MessageID(), r.TemplateData())
+				if err != nil {
+					return nil, fmt.Errorf("render %s of message, item %d: %w", k, i, err)
+				}
+				lines = append(lines, text)
+			}
+			out[k] = strings.Join(lines, "\n")
+			continue
 		}
 		text, err := c.Text(lang, ref.MessageID(), ref.TemplateData())
 		if err != nil {

@@ -18,6 +18,8 @@ var sampleData = map[string]any{
 	"Until": "2027-11-28", "Days": 3, "Reason": "blurred", "Age": 80, "Code": "1234",
 	"Position": 2, "Attempts": 3, "Max": 3, "Time": "10:00", "District": "Haidian",
 	"Phone": "138****5678", "Channel": "green", "Day": 28, "Month": 11, "Year": 2026, "MonthName": "November",
+	"Who": "Mum", "Lines": "• one\n• two", "Link": "https://t.me/bot?start=x", "Relation": "parent", "Helper": "child",
+	"N": 1, "Face": true, "Photo": true, "Delete": true, "Contact": true, "Linked": true, "Forwarded": true, "Family": true,
 }
 
 // messages reads every file's message IDs and bodies, per language.

@@ -161,6 +161,10 @@ type personal struct {
 	Phone        string `json:"ph,omitempty"`
 	District     string `json:"d,omitempty"`
 	LivenessCode string `json:"lc,omitempty"`
+	// Family help: who sent the case, whose phone it is, a forwarded card.
+	Helper        string `json:"h,omitempty"`
+	ContactPerson bool   `json:"cp,omitempty"`
+	CardForwarded bool   `json:"fw,omitempty"`
 }
 
 // aad binds a sealed field to the key and field it is stored in.
@@ -362,6 +366,7 @@ func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision,
 	p, err := json.Marshal(personal{
 		Name: s.Name, Number: s.Number, Age: s.Age, Sex: s.Sex, Phone: s.Phone,
 		District: s.District, LivenessCode: s.LivenessCode,
+		Helper: s.Helper, ContactPerson: s.ContactPerson, CardForwarded: s.CardForwarded,
 	})
 	if err != nil {
 		return flows.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
@@ -451,6 +456,7 @@ func (q *Queue) Claim(ctx context.Context, staffID int64) (*Case, error) {
 		}
 		c.Name, c.Number, c.Age, c.Sex, c.Phone = p.Name, p.Number, p.Age, p.Sex, p.Phone
 		c.District, c.LivenessCode = p.District, p.LivenessCode
+		c.Helper, c.ContactPerson, c.CardForwarded = p.Helper, p.ContactPerson, p.CardForwarded
 	}
 	c.Card, c.Face, c.Liveness = open(fCard), open(fFace), open(fLiveness)
 	return c, openErr

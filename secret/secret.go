@@ -10,6 +10,7 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -36,6 +37,9 @@ var ErrOpen = errors.New("cannot open sealed value")
 type key struct {
 	id   [idLen]byte
 	aead cipher.AEAD
+	// derive is the root of keys derived for other purposes (Derive), so
+	// the data key itself is used for nothing but sealing.
+	derive []byte
 }
 
 // Sealer seals and opens values. It is safe for concurrent use.
@@ -96,7 +100,20 @@ func newKey(raw []byte) (key, error) {
 	var k key
 	copy(k.id[:], sum[:idLen])
 	k.aead = aead
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte("pensionbot derived keys v1"))
+	k.derive = m.Sum(nil)
 	return k, nil
+}
+
+// Derive returns a 32-byte key for purpose, derived from the sealing key
+// (HMAC-SHA256): for example the key of a keyed hash that must match the
+// same input on every process, without storing the input. After a key
+// rotation the derived keys change too.
+func (s *Sealer) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, s.keys[0].derive)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // NewKey returns a fresh random key in base64, for a key file.

@@ -45,15 +45,27 @@ func NewPhotos(rdb redis.UniversalClient, sealer *secret.Sealer, photoTTL, recor
 
 var photoKinds = []string{flows.PhotoCard, flows.PhotoFace, flows.PhotoLiveness}
 
-func photoKey(user int64, kind string) string {
-	return "{u:" + strconv.FormatInt(user, 10) + "}:photo:" + kind
+// photoKey names one photo of a person on an account: the account
+// holder's (flows.Me) under the key they had before family help, a
+// relative's with their ID.
+func photoKey(user int64, who, kind string) string {
+	if who == "" || who == flows.Me {
+		return "{u:" + strconv.FormatInt(user, 10) + "}:photo:" + kind
+	}
+	return "{u:" + strconv.FormatInt(user, 10) + "}:photo:" + who + ":" + kind
 }
 
-func recordKey(user int64) string { return "{u:" + strconv.FormatInt(user, 10) + "}:record" }
+// recordKey names a person's record, the holder's as before family help.
+func recordKey(user int64, who string) string {
+	if who == "" || who == flows.Me {
+		return "{u:" + strconv.FormatInt(user, 10) + "}:record"
+	}
+	return "{u:" + strconv.FormatInt(user, 10) + "}:record:" + who
+}
 
 // PutPhoto stores (or replaces) one photo.
-func (p *Photos) PutPhoto(ctx context.Context, user int64, kind string, data []byte) error {
-	k := photoKey(user, kind)
+func (p *Photos) PutPhoto(ctx context.Context, user int64, who, kind string, data []byte) error {
+	k := photoKey(user, who, kind)
 	if err := p.rdb.Set(ctx, k, p.sealer.Seal(data, []byte(k)), p.photoTTL).Err(); err != nil {
 		return fmt.Errorf("store %s photo of %d: %w", kind, user, err)
 	}
@@ -61,8 +73,8 @@ func (p *Photos) PutPhoto(ctx context.Context, user int64, kind string, data []b
 }
 
 // Photo returns one photo, or nil when there is none (deleted or expired).
-func (p *Photos) Photo(ctx context.Context, user int64, kind string) ([]byte, error) {
-	k := photoKey(user, kind)
+func (p *Photos) Photo(ctx context.Context, user int64, who, kind string) ([]byte, error) {
+	k := photoKey(user, who, kind)
 	sealed, err := p.rdb.Get(ctx, k).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -77,11 +89,11 @@ func (p *Photos) Photo(ctx context.Context, user int64, kind string) ([]byte, er
 	return data, nil
 }
 
-// DeletePhotos removes all of a person's photos.
-func (p *Photos) DeletePhotos(ctx context.Context, user int64) error {
+// DeletePhotos removes all photos of one person on an account.
+func (p *Photos) DeletePhotos(ctx context.Context, user int64, who string) error {
 	keys := make([]string, len(photoKinds))
 	for i, kind := range photoKinds {
-		keys[i] = photoKey(user, kind)
+		keys[i] = photoKey(user, who, kind)
 	}
 	if err := p.rdb.Del(ctx, keys...).Err(); err != nil {
 		return fmt.Errorf("delete photos of %d: %w", user, err)
@@ -90,21 +102,29 @@ func (p *Photos) DeletePhotos(ctx context.Context, user int64) error {
 }
 
 // SaveRecord keeps a certification record.
-func (p *Photos) SaveRecord(ctx context.Context, user int64, r flows.Record) error {
+func (p *Photos) SaveRecord(ctx context.Context, user int64, who string, r flows.Record) error {
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
-	k := recordKey(user)
+	k := recordKey(user, who)
 	if err := p.rdb.Set(ctx, k, p.sealer.Seal(raw, []byte(k)), p.recordTTL).Err(); err != nil {
 		return fmt.Errorf("save record of %d: %w", user, err)
 	}
 	return nil
 }
 
+// DeleteRecord removes a person's certification record.
+func (p *Photos) DeleteRecord(ctx context.Context, user int64, who string) error {
+	if err := p.rdb.Del(ctx, recordKey(user, who)).Err(); err != nil {
+		return fmt.Errorf("delete record of %d/%s: %w", user, who, err)
+	}
+	return nil
+}
+
 // Record returns the person's certification record, or nil.
-func (p *Photos) Record(ctx context.Context, user int64) (*flows.Record, error) {
-	k := recordKey(user)
+func (p *Photos) Record(ctx context.Context, user int64, who string) (*flows.Record, error) {
+	k := recordKey(user, who)
 	sealed, err := p.rdb.Get(ctx, k).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil

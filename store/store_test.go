@@ -123,10 +123,10 @@ func TestForgetDeletesState(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 4, Options{})
 	p := NewPhotos(c, s.sealer, 0, 0)
-	if err := p.PutPhoto(ctx, 9, "face", []byte("jpeg")); err != nil {
+	if err := p.PutPhoto(ctx, 9, flows.Me, "face", []byte("jpeg")); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SaveRecord(ctx, 9, flows.Record{Channel: "green"}); err != nil {
+	if err := p.SaveRecord(ctx, 9, flows.Me, flows.Record{Channel: "green"}); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"), true)
@@ -170,14 +170,14 @@ func TestPhotosAndRecords(t *testing.T) {
 	ctx := context.Background()
 	s, c := newStore(t, 8, Options{})
 	p := NewPhotos(c, s.sealer, time.Hour, 0)
-	if got, err := p.Photo(ctx, 1, "card"); got != nil || err != nil {
+	if got, err := p.Photo(ctx, 1, flows.Me, "card"); got != nil || err != nil {
 		t.Fatalf("missing photo: %v %v", got, err)
 	}
 	photo := []byte("\xff\xd8 a jpeg 张秀兰")
-	if err := p.PutPhoto(ctx, 1, "card", photo); err != nil {
+	if err := p.PutPhoto(ctx, 1, flows.Me, "card", photo); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := p.Photo(ctx, 1, "card"); err != nil || !bytes.Equal(got, photo) {
+	if got, err := p.Photo(ctx, 1, flows.Me, "card"); err != nil || !bytes.Equal(got, photo) {
 		t.Fatalf("photo: %q %v", got, err)
 	}
 	if ttl, _ := c.PTTL(ctx, "{u:1}:photo:card").Result(); ttl <= 0 || ttl > time.Hour {
@@ -187,17 +187,17 @@ func TestPhotosAndRecords(t *testing.T) {
 	if bytes.Contains(dump, []byte("张秀兰")) {
 		t.Fatal("photo stored in the clear")
 	}
-	if err := p.DeletePhotos(ctx, 1); err != nil {
+	if err := p.DeletePhotos(ctx, 1, flows.Me); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := c.Exists(ctx, "{u:1}:photo:card").Result(); n != 0 {
 		t.Fatal("photo not deleted")
 	}
 	rec := flows.Record{CertifiedOn: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), Channel: "green", By: "staff", MaskedNumber: "110105********002X"}
-	if err := p.SaveRecord(ctx, 1, rec); err != nil {
+	if err := p.SaveRecord(ctx, 1, flows.Me, rec); err != nil {
 		t.Fatal(err)
 	}
-	got, err := p.Record(ctx, 1)
+	got, err := p.Record(ctx, 1, flows.Me)
 	if err != nil || got == nil || !got.CertifiedOn.Equal(rec.CertifiedOn) || got.Channel != "green" {
 		t.Fatalf("record: %+v %v", got, err)
 	}

@@ -108,6 +108,11 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		staff[id] = true
 	}
 	env.IsStaff = func(user int64) bool { return staff[user] }
+	// Family help: one open case per pensioner across accounts, links
+	// between pensioners and helpers, dates in the server's time zone.
+	family := store.NewFamily(rdb, cfg.DataKey)
+	env.FamilyMax, env.OpenCases, env.Links = cfg.FamilyMax, family, family
+	env.Location, env.DeletePhotos = cfg.TimeZone, cfg.DeletePhotos
 	if env.Cards, err = cardReader(cfg, ai, log); err != nil {
 		return nil, err
 	}
@@ -124,11 +129,18 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if len(cfg.StaffIDs) == 0 && cfg.Verifier != "agency" {
 		log.Warn("STAFF_IDS is empty: nobody can review certifications")
 	}
-	features := []flows.Feature{flows.Certify{}, flows.Guide{}, flows.Staff{}}
+	features := []flows.Feature{flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{}}
 	// The engine fetches attachments through the bot, which needs the
 	// engine: the fetcher is bound once the bot exists.
 	files := &lateFiles{}
 	env.Files = files
+	var botName func() string
+	env.BotName = func() string {
+		if botName == nil {
+			return ""
+		}
+		return botName()
+	}
 	engine, err := flows.New(env, features...)
 	if err != nil {
 		return nil, fmt.Errorf("build flows: %w", err)
@@ -141,6 +153,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	files.Files = a.bot.Files()
+	botName = a.bot.Username
 
 	if cfg.WebhookURL != "" {
 		if a.hook, err = net.Listen("tcp", cfg.WebhookListen); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // TIME_ZONE works on machines without a zone database
 
 	"pensionbot/locales"
 	"pensionbot/secret"
@@ -46,6 +47,10 @@ type Config struct {
 	DeletePhotos bool
 	// Failpoint stops the process at a named point (fault tests only).
 	Failpoint string
+	// Family help: relatives per account besides the person (0 = off).
+	FamilyMax int
+	// TimeZone is where dates are shown (certified on, valid until).
+	TimeZone *time.Location
 }
 
 // configError names the variable at fault and how to fix it; main prints it
@@ -181,6 +186,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	case "false", "0", "no":
 	default:
 		return c, &configError{"DELETE_PHOTO_MESSAGES", "use true or false"}
+	}
+	if c.FamilyMax, err = strconv.Atoi(get("FAMILY_MAX", "8")); err != nil || c.FamilyMax < 0 || c.FamilyMax > 20 {
+		return c, &configError{"FAMILY_MAX", "must be a whole number between 0 (family help off) and 20; the official apps allow 8 to 10"}
+	}
+	tz := get("TIME_ZONE", "Asia/Shanghai")
+	if c.TimeZone, err = time.LoadLocation(tz); err != nil || tz == "Local" {
+		return c, &configError{"TIME_ZONE", fmt.Sprintf("%q is not an IANA time zone; use a name such as Asia/Shanghai", tz)}
 	}
 	switch a := strings.ToLower(get("ANSWERER", "auto")); a {
 	case "auto":

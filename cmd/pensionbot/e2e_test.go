@@ -193,6 +193,8 @@ func TestConfigErrors(t *testing.T) {
 		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "STAFF_IDS": "12,x"}, "STAFF_IDS:"},
 		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "WEBHOOK_URL": "https://x.example/hook"}, "WEBHOOK_SECRET:"},
 		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "REDIS_URL": "mysql://x"}, "REDIS_URL:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "FAMILY_MAX": "many"}, "FAMILY_MAX:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE:"},
 	} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), func(k string) string { return tc.env[k] }, &stderr)
@@ -204,3 +206,15 @@ func TestConfigErrors(t *testing.T) {
 }
 
 var _ = fmt.Sprint
+
+func TestFamilyAndTimeZoneDefaults(t *testing.T) {
+	cfg, err := LoadConfig(func(k string) string {
+		return map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey()}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.FamilyMax != 8 || cfg.TimeZone == nil || cfg.TimeZone.String() != "Asia/Shanghai" {
+		t.Fatalf("defaults: FAMILY_MAX %d, TIME_ZONE %v", cfg.FamilyMax, cfg.TimeZone)
+	}
+}

@@ -1,0 +1,148 @@
+package flows_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"pensionbot/flows"
+)
+
+// A state stored by the program before family help (schema 1: one
+// certification at the top of the state) becomes the account holder's,
+// without loss: the case waiting for a decision, the rejections.
+func TestMigrateStateOfVersion1(t *testing.T) {
+	f := newFixture(t)
+	stored := `{"v":1,"lang":"en","step":"menu","turn":4,"seen":"2026-11-20T09:00:00Z",` +
+		`"cert":{"channel":"green","have_card":true,"have_face":true,"case":"1001-9",` +
+		`"masked":"110105********002X","submitted":"2026-11-20T09:00:00Z"},"rejections":2}`
+	var st flows.State
+	if err := json.Unmarshal([]byte(stored), &st); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindCommand, Command: "status", User: 1001, Now: now})
+	if res.State.Version != flows.SchemaVersion || res.State.Me.Cert == nil || res.State.Me.Cert.CaseID != "1001-9" || res.State.Me.Rejections != 2 {
+		t.Fatalf("not migrated into Me: %+v", res.State)
+	}
+	if res.Replies[0].ID != "status.pending" {
+		t.Fatalf("status after migration: %+v", res.Replies)
+	}
+	raw, _ := json.Marshal(res.State)
+	if strings.Contains(string(raw), `"cert":{"channel"`) && !strings.Contains(string(raw), `"me":{`) {
+		t.Fatalf("stored form still of version 1: %s", raw)
+	}
+	// The decision for the old case reaches the holder.
+	res = f.engine.Handle(context.Background(), res.State, flows.Input{Kind: flows.KindDecision, User: 1001, Now: now,
+		Decision: &flows.Decision{CaseID: "1001-9", Outcome: flows.OutcomeApproved, By: "staff", DecidedAt: now}})
+	if len(res.Replies) == 0 || res.Replies[0].ID != "cert.approved" || res.State.Me.Rejections != 0 {
+		t.Fatalf("decision after migration: %+v", res.Replies)
+	}
+	if rec, _ := f.photos.Record(context.Background(), 1001, flows.Me); rec == nil || rec.MaskedNumber != "110105********002X" {
+		t.Fatalf("record: %+v", rec)
+	}
+	// A state of a newer version is not guessed at.
+	if flows.Migrate(&flows.State{Version: flows.SchemaVersion + 1, Step: "menu"}) {
+		t.Fatal("a newer state was accepted")
+	}
+}
+
+// run feeds inputs to one person and returns the final state.
+func run(t *testing.T, f *fixture, st flows.State, user int64, inputs ...flows.Input) flows.State {
+	t.Helper()
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	for i, in := range inputs {
+		in.User, in.ID, in.Now = user, int64(100+i), now
+		if in.Kind == flows.KindButton {
+			in.Turn = st.Turn
+		}
+		st = f.engine.Handle(context.Background(), st, in).State
+	}
+	return st
+}
+
+func press(a string) flows.Input { return flows.Input{Kind: flows.KindButton, Action: a} }
+func photo(id string) flows.Input {
+	return flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: id, MIME: "image/jpeg"}}
+}
+
+// /forget deletes everything of everyone on the account: open cases are
+// withdrawn, photos and records deleted.
+func TestForgetRemovesAllPeople(t *testing.T) {
+	f := newFixture(t)
+	st := run(t, f, flows.State{}, 1001,
+		flows.Input{Kind: flows.KindCommand, Command: "start"}, press("lang:en"),
+		flows.Input{Kind: flows.KindCommand, Command: "certify"}, press("who:add"), press("rel:parent"), press("label:mother"), press("agree"),
+		photo("zhang:ok"), press("correct"), flows.Input{Kind: flows.KindText, Text: "13812345678"}, press("card"), press("general"), press("agree"),
+		photo("face:ok"), photo("live:ok"), press("submit"),
+	)
+	if len(st.Family) != 1 || st.Family[0].Cert == nil || st.Family[0].Cert.CaseID == "" || st.Family[0].Consent.IsZero() || st.Family[0].FaceConsent.IsZero() {
+		t.Fatalf("relative not submitted with consents: %+v", st.Family)
+	}
+	f.photos.SaveRecord(context.Background(), 1001, "r1", flows.Record{Channel: "general"})
+	f.photos.SaveRecord(context.Background(), 1001, flows.Me, flows.Record{Channel: "green"})
+	// A second relative, half-way.
+	st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "certify"}, press("who:add"), press("rel:spouse"), press("label:husband"), press("agree"), photo("li:ok"))
+	if f.photos.count() == 0 || len(f.verifier.cases) != 1 {
+		t.Fatalf("setup: %d photos, %d cases", f.photos.count(), len(f.verifier.cases))
+	}
+	st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "forget"})
+	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindButton, Action: "yes", User: 1001, Turn: st.Turn})
+	if !res.Forget || len(res.State.Family) != 0 {
+		t.Fatalf("not forgotten: %+v", res)
+	}
+	if n := f.photos.count(); n != 0 {
+		t.Errorf("%d photos left", n)
+	}
+	if n := len(f.verifier.cases); n != 0 {
+		t.Errorf("%d cases left with the verifier", n)
+	}
+	// The holder's record goes with the store's Forget; relatives' here.
+	if r, _ := f.photos.Record(context.Background(), 1001, "r1"); r != nil {
+		t.Errorf("relative's record left: %+v", r)
+	}
+}
+
+// An account holds at most FAMILY_MAX relatives.
+func TestFamilyMax(t *testing.T) {
+	f := newFixture(t)
+	st := run(t, f, flows.State{}, 1001, flows.Input{Kind: flows.KindCommand, Command: "start"}, press("lang:en"))
+	for range 8 {
+		st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "family"}, press("add"), press("rel:other"),
+			flows.Input{Kind: flows.KindText, Text: "Aunt"}, press("agree"), flows.Input{Kind: flows.KindCommand, Command: "cancel"})
+	}
+	if len(st.Family) != 8 {
+		t.Fatalf("%d relatives", len(st.Family))
+	}
+	st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "family"})
+	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindButton, Action: "add", User: 1001, Turn: st.Turn})
+	if res.Replies[0].ID != "family.full" || len(res.State.Family) != 8 {
+		t.Fatalf("a ninth relative: %+v", res.Replies[0])
+	}
+}
+
+// "I will remove it from this chat" is said only when deleting photo
+// messages is configured (DELETE_PHOTO_MESSAGES); and a card forwarded
+// from another chat is passed to staff as such.
+func TestPhotoThanksAndForwardedCard(t *testing.T) {
+	for _, del := range []bool{true, false} {
+		f := newFixtureWith(t, func(env *flows.Env) { env.DeletePhotos = del })
+		st := run(t, f, flows.State{}, 1001, flows.Input{Kind: flows.KindCommand, Command: "start"}, press("lang:en"),
+			flows.Input{Kind: flows.KindCommand, Command: "certify"}, press("agree"))
+		fwd := photo("zhang:ok")
+		fwd.Forwarded = true
+		st = run(t, f, st, 1001, fwd, press("correct"), flows.Input{Kind: flows.KindText, Text: "13812345678"}, press("card"),
+			press("disabled"), press("agree"))
+		res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: "face:ok"}, User: 1001, Now: st.Seen})
+		thanks := res.Replies[0]
+		if thanks.ID != "cert.face.thanks" || (thanks.Data["Delete"] == true) != del {
+			t.Fatalf("DeletePhotos=%v: %+v", del, thanks)
+		}
+		st = run(t, f, res.State, 1001, press("submit"))
+		if len(f.verifier.cases) != 1 || !f.verifier.cases[0].CardForwarded {
+			t.Fatalf("forwarded card not passed to staff: %+v", f.verifier.cases)
+		}
+	}
+}
