@@ -38,6 +38,7 @@ type App struct {
 	bot     *bot.Bot
 	hook    net.Listener // webhook listener, nil when polling
 	admin   net.Listener // admin listener, nil when off
+	conns   *prometheus.GaugeVec
 	Metrics *prometheus.Registry
 }
 
@@ -54,7 +55,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	redis.SetLogger(redisLog{log})
 	rdb := redis.NewUniversalClient(ropt)
 	a := &App{cfg: cfg, log: log, rdb: rdb, Metrics: prometheus.NewRegistry()}
-	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.conns = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pensionbot_http_connections", Help: "Open connections of the webhook and admin servers.",
+	}, []string{"server"})
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.conns)
 	trips, err := newTripCounter(a.Metrics)
 	if err != nil {
 		return nil, err
@@ -260,17 +264,18 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("could not set the command menu", "err", err)
 	}
 	var servers []*http.Server
-	serve := func(l net.Listener, h http.Handler) {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	serve := func(name string, l net.Listener, lim httpLimits, h http.Handler) {
+		srv := lim.server(h)
 		servers = append(servers, srv)
+		ll := newLimitListener(l, lim.MaxConns, a.conns.WithLabelValues(name))
 		go func() {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(ll); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("http server", "addr", l.Addr().String(), "err", err)
 			}
 		}()
 	}
 	if a.admin != nil {
-		serve(a.admin, a.bot.AdminHandler())
+		serve("admin", a.admin, adminLimits, a.bot.AdminHandler())
 		a.log.Info("admin endpoints up", "addr", a.AdminAddr())
 	}
 	if a.tracker != nil {
@@ -288,7 +293,7 @@ func (a *App) Run(ctx context.Context) error {
 	go a.bot.Sweep(ctx, time.Minute)
 	var err error
 	if a.hook != nil {
-		serve(a.hook, a.bot.WebhookHandler(a.cfg.WebhookSecret))
+		serve("webhook", a.hook, webhookLimits, a.bot.WebhookHandler(a.cfg.WebhookSecret))
 		if err = a.bot.SetWebhook(ctx, a.cfg.WebhookURL, a.cfg.WebhookSecret); err != nil {
 			a.log.Error("could not register the webhook", "err", err)
 		}
