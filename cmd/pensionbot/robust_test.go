@@ -424,3 +424,43 @@ func TestFailingEffectBecomesDeadLetter(t *testing.T) {
 		t.Error("dead letter not counted in pensionbot_dead_letters_total")
 	}
 }
+
+// A Redis that answers PING but refuses every write (out of memory under
+// noeviction) cannot commit an update: /healthz says so.
+func TestHealthWhenRedisRefusesWrites(t *testing.T) {
+	h := newHarness(t, 0, map[string]string{"ADMIN_LISTEN": "127.0.0.1:0"})
+	srv := startOwnRedis(t) // its own: this test starves it of memory
+	h.env["REDIS_URL"] = srv.URL(0)
+	app, _ := h.start()
+	health := func() int {
+		resp, err := http.Get("http://" + app.AdminAddr() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := health(); code != http.StatusOK {
+		t.Fatalf("healthz %d with a healthy Redis", code)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"maxmemory-policy", "noeviction"}, {"maxmemory", "1"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.Set(ctx, "probe", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("Redis still takes writes (%v): the test does not test anything", err)
+	}
+	if code := health(); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz %d while Redis refuses writes, want 503", code)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code := health(); code != http.StatusOK {
+		t.Fatalf("healthz %d once Redis takes writes again", code)
+	}
+}
