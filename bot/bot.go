@@ -87,6 +87,11 @@ type Bot struct {
 	closed bool
 }
 
+// ErrTokenRefused means Telegram answered 401 Unauthorized: the bot token
+// is wrong or was revoked (in @BotFather). Nothing works without it, so
+// the bot stops rather than retrying for ever.
+var ErrTokenRefused = errors.New("Telegram refused the bot token (401 Unauthorized)")
+
 // New connects to the Bot API (getMe) and returns a bot ready to run.
 func New(ctx context.Context, opt Options) (*Bot, error) {
 	if opt.Token == "" || opt.Engine == nil || opt.Store == nil || opt.Catalog == nil {
@@ -142,6 +147,9 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		tg.WithErrorsHandler(func(err error) { b.log.Error("telegram client", "err", redact(err, opt.Token)) }),
 		tg.WithDefaultHandler(func(context.Context, *tg.Bot, *models.Update) {}),
 	)
+	if errors.Is(err, tg.ErrorUnauthorized) {
+		return nil, fmt.Errorf("connect to the Bot API: %w", ErrTokenRefused)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Bot API: %w", redact(err, opt.Token))
 	}

@@ -140,6 +140,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
 		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos,
 	})
+	if errors.Is(err, bot.ErrTokenRefused) {
+		return nil, &configError{"TELEGRAM_BOT_TOKEN", tokenRefused}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +161,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	ok = true
 	return a, nil
 }
+
+// tokenRefused is what to do when Telegram answers 401 to the token.
+const tokenRefused = "Telegram refused this token (401 Unauthorized): it is mistyped or was revoked. " +
+	"Get the current token from @BotFather (/mybots, API Token), set TELEGRAM_BOT_TOKEN to it and start again"
 
 // answerers builds the question answerer (the offline FAQ, or a model that
 // falls back to it) and, when a transcription model is set, the voice

@@ -187,12 +187,12 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{map[string]string{}, "TELEGRAM_BOT_TOKEN: not set. Create a bot with @BotFather"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a"}, "DATA_KEY: not set"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": "short"}, "DATA_KEY:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "DEFAULT_LANGUAGE": "fr"}, "DEFAULT_LANGUAGE:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "STAFF_IDS": "12,x"}, "STAFF_IDS:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "WEBHOOK_URL": "https://x.example/hook"}, "WEBHOOK_SECRET:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "REDIS_URL": "mysql://x"}, "REDIS_URL:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken}, "DATA_KEY: not set"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": "short"}, "DATA_KEY:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "DEFAULT_LANGUAGE": "fr"}, "DEFAULT_LANGUAGE:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "STAFF_IDS": "12,x"}, "STAFF_IDS:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "WEBHOOK_URL": "https://x.example/hook"}, "WEBHOOK_SECRET:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "REDIS_URL": "mysql://x"}, "REDIS_URL:"},
 	} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), func(k string) string { return tc.env[k] }, &stderr)
