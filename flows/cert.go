@@ -100,7 +100,7 @@ func (Certify) Register(e *Engine) error {
 		{Name: StepCertLiveness, Title: "step.cert.liveness", Expects: photoKinds, Show: showLiveness, Handle: handleLiveness},
 		{Name: StepCertSubmit, Title: "step.cert.submit", NoQuestions: true, Show: showSubmit, Handle: handleSubmit},
 		{Name: StepCertResult, Title: "step.cert.result", Show: showResult, Handle: handleResult},
-		{Name: StepStatus, Title: "step.status", Load: loadStatus, Show: showStatus, Handle: handleStatus},
+		{Name: StepStatus, Title: "step.status", Actions: []string{"certify", "retry"}, Load: loadStatus, Show: showStatus, Handle: handleStatus},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err
@@ -791,12 +791,19 @@ func handleResult(ctx context.Context, s *State, in Input, env *Env) Outcome {
 
 func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
 	s.Record = nil
-	if rec, err := env.Records.Record(ctx, user); err == nil {
-		s.Record = rec
+	rec, err := env.Records.Record(ctx, user)
+	if err != nil {
+		// Not "no certification": the person would think it lapsed.
+		s.LoadErr = fmt.Errorf("read the certification record: %w", err)
+		return
 	}
+	s.Record = rec
 }
 
 func showStatus(s *State, env *Env) []Reply {
+	if s.LoadErr != nil {
+		return []Reply{unavailable("retry")}
+	}
 	certify := Row(Btn("menu.btn.certify", "certify"))
 	menu := Row(Btn("btn.menu", "menu"))
 	now := s.Seen
@@ -821,8 +828,11 @@ func showStatus(s *State, env *Env) []Reply {
 }
 
 func handleStatus(_ context.Context, s *State, in Input, _ *Env) Outcome {
-	if in.Action == "certify" {
+	switch in.Action {
+	case "certify":
 		return Outcome{Goto: StepCertConsent}
+	case "retry":
+		return Outcome{Goto: StepStatus}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }

@@ -73,7 +73,8 @@ type Step struct {
 	// by default the engine derives one from Expects.
 	Hint string
 	// Load, if set, fetches what Show needs from outside the state (a
-	// stored record) each time the step is entered.
+	// stored record) each time the step is shown. A failure goes into
+	// State.LoadErr, which Show must turn into "try again shortly".
 	Load func(ctx context.Context, s *State, user int64, env *Env)
 	// Show renders the prompt shown on entering the step, or again when the
 	// person needs to see it.
@@ -521,17 +522,35 @@ func (r *run) enter(name string) {
 		r.s.Page = 0
 	}
 	r.s.Step = name
-	if st := r.e.steps[name]; st.Load != nil {
-		st.Load(r.ctx, &r.s, r.user, &r.e.env)
-	}
 	r.show()
 }
 
 // show renders the current step with a new turn, which makes the buttons of
-// earlier messages stale.
+// earlier messages stale. What the step shows from outside the state is
+// loaded at every showing, also when it is shown again after a stray
+// message or an old button: it is never stored (a staff member's case
+// holds another person's data), and without it the step would show
+// "nothing there".
 func (r *run) show() {
+	st := r.e.steps[r.s.Step]
+	r.s.LoadErr = nil
+	if st.Load != nil {
+		st.Load(r.ctx, &r.s, r.user, &r.e.env)
+		if r.s.LoadErr != nil {
+			r.note(fmt.Sprintf("load %s: %v", st.Name, r.s.LoadErr))
+		}
+	}
 	r.s.Turn++
-	r.say(r.e.steps[r.s.Step].Show(&r.s, &r.e.env)...)
+	r.say(st.Show(&r.s, &r.e.env)...)
+}
+
+// unavailable is what a step shows when its Load failed: a technical
+// problem, try again shortly (retry is the step's action for that).
+func unavailable(retry string) Reply {
+	return Reply{ID: "error.unavailable", Buttons: [][]Button{
+		Row(Btn("btn.try_again", retry)),
+		Row(Btn("btn.menu", "menu")),
+	}}
 }
 
 func (r *run) apply(o Outcome) {

@@ -17,6 +17,7 @@ type memPhotos struct {
 	mu     sync.Mutex
 	photos map[string][]byte
 	recs   map[int64]flows.Record
+	down   bool // records cannot be read, as when Redis is away
 }
 
 func newMemPhotos() *memPhotos {
@@ -63,6 +64,9 @@ func (m *memPhotos) SaveRecord(_ context.Context, user int64, r flows.Record) er
 func (m *memPhotos) Record(_ context.Context, user int64) (*flows.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.down {
+		return nil, errors.New("records down")
+	}
 	if r, ok := m.recs[user]; ok {
 		return &r, nil
 	}
@@ -114,6 +118,7 @@ type memVerifier struct {
 	cases []flows.Submission
 	now   string // "approved" decides at once, "" leaves it pending
 	fail  bool
+	down  bool // the review queue cannot be read, as when Redis is away
 }
 
 func (v *memVerifier) Submit(_ context.Context, s flows.Submission) (flows.Decision, error) {
@@ -150,6 +155,9 @@ type memDesk struct {
 func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, error) {
 	d.v.mu.Lock()
 	defer d.v.mu.Unlock()
+	if d.v.down {
+		return nil, errors.New("queue down")
+	}
 	for _, c := range d.v.cases {
 		if d.decided[c.CaseID] {
 			continue

@@ -50,6 +50,10 @@ type State struct {
 	// a step shows it (never stored: it holds another person's data).
 	ReviewID string      `json:"review,omitempty"`
 	Review   *ReviewCase `json:"-"`
+	// LoadErr is set when a step's Load could not read what the step shows
+	// (Redis unreachable): Show then says there is a problem and to try
+	// again, never "nothing there". Never stored.
+	LoadErr error `json:"-"`
 	// Rejections counts rejected certifications since the last success.
 	Rejections int `json:"rejections,omitempty"`
 }

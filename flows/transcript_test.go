@@ -24,6 +24,7 @@ var update = flag.Bool("update", false, "rewrite the expected replies in testdat
 //	# a comment
 //	hint: zh-TW          (Telegram's language_code, optional)
 //	lang: en             (render replies as text in this language, optional)
+//	redis: down          (records and the review queue fail; "redis: up")
 //	> /start             (a command; "> text hello", "> press lang:en",
 //	                      "> stale lang:en", "> sticker", "> photo id",
 //	                      "> contact +8613800138000 own", "> wait 7h")
@@ -137,6 +138,15 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			var id int64
 			fmt.Sscan(strings.TrimPrefix(line, "staff:"), &id)
 			fx.staff[id] = true
+		case strings.HasPrefix(line, "redis:"):
+			// "redis: down" makes records and the review queue fail.
+			down := strings.TrimSpace(strings.TrimPrefix(line, "redis:")) == "down"
+			fx.photos.mu.Lock()
+			fx.photos.down = down
+			fx.photos.mu.Unlock()
+			fx.verifier.mu.Lock()
+			fx.verifier.down = down
+			fx.verifier.mu.Unlock()
 		case strings.HasPrefix(line, "verifier:"):
 			switch v := strings.TrimSpace(strings.TrimPrefix(line, "verifier:")); v {
 			case "down":

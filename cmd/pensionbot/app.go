@@ -233,10 +233,12 @@ type desk struct{ q *review.Queue }
 
 func (d desk) Claim(ctx context.Context, staff int64) (*flows.ReviewCase, error) {
 	c, err := d.q.Claim(ctx, staff)
-	if err != nil || c == nil {
+	if c == nil {
 		return nil, err
 	}
-	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, nil
+	// A case with fields that could not be opened comes with the error:
+	// the staff member holds it and can still reject it.
+	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, err
 }
 
 func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (flows.Decision, int64, error) {
