@@ -147,6 +147,15 @@ type MenuEntry struct {
 // floodWindow is how long the same hint is not repeated.
 const floodWindow = 20 * time.Second
 
+// A press on the message just replaced, within doubleTapWindow of the
+// step being shown, is a double tap; after a press on an old button shows
+// the step again, further old presses within staleWindow only get the
+// short notice on the button (the bot answers the press with it).
+const (
+	doubleTapWindow = 10 * time.Second
+	staleWindow     = 30 * time.Second
+)
+
 // The steps every engine has.
 const (
 	StepLanguage = "lang.choose"
@@ -239,7 +248,7 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{ctx: ctx, e: e, s: s, user: in.User}
+	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now}
 	if !Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
@@ -293,8 +302,7 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		return r.result()
 	case KindButton:
 		if in.Turn != r.s.Turn {
-			r.say(Say("button.stale", nil))
-			r.show()
+			e.stale(r, in)
 			return r.result()
 		}
 		if e.commonAction(r, in) {
@@ -352,6 +360,23 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	}
 	r.apply(step.Handle(ctx, &r.s, in, &e.env))
 	return r.result()
+}
+
+// stale answers a press on a button of an earlier message. The bot has
+// already answered the press with a short notice ("this button is out of
+// date"); the step is shown again only when that helps: not for a double
+// tap (the answer to the first tap is right below), and not again within
+// staleWindow of the last time, since every showing makes the buttons
+// above it stale in turn.
+func (e *Engine) stale(r *run, in Input) {
+	doubleTap := in.Turn == r.s.Turn-1 && !r.s.ShownAt.IsZero() && in.Now.Sub(r.s.ShownAt) < doubleTapWindow
+	recent := !r.s.StaleAt.IsZero() && in.Now.Sub(r.s.StaleAt) < staleWindow
+	if doubleTap || recent {
+		return
+	}
+	r.s.StaleAt = in.Now
+	r.say(Say("button.stale", nil))
+	r.show()
 }
 
 // restart is a state back at the menu with nothing half-done, keeping what
@@ -501,6 +526,7 @@ type run struct {
 	e           *Engine
 	s           State
 	user        int64
+	now         time.Time
 	replies     []Reply
 	forget      bool
 	deleteInput bool
@@ -541,6 +567,7 @@ func (r *run) show() {
 		}
 	}
 	r.s.Turn++
+	r.s.ShownAt = r.now
 	r.say(st.Show(&r.s, &r.e.env)...)
 }
 

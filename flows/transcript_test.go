@@ -26,7 +26,8 @@ var update = flag.Bool("update", false, "rewrite the expected replies in testdat
 //	lang: en             (render replies as text in this language, optional)
 //	redis: down          (records and the review queue fail; "redis: up")
 //	> /start             (a command; "> text hello", "> press lang:en",
-//	                      "> stale lang:en", "> sticker", "> photo id",
+//	                      "> stale lang:en" (the message just replaced),
+//	                      "> old lang:en" (one further up), "> sticker", "> photo id",
 //	                      "> contact +8613800138000 own", "> wait 7h")
 //	< lang.ask           (an expected reply: message ID, data, then buttons)
 //
@@ -191,8 +192,10 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 		return flows.Input{Kind: flows.KindText, Text: arg}
 	case verb == "press":
 		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn}
-	case verb == "stale":
+	case verb == "stale": // the message just replaced (a double tap, if soon)
 		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 1}
+	case verb == "old": // a message further up
+		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 3}
 	case verb == "contact":
 		// "> contact +86 138 1234 5678 own" (or "other")
 		fields := strings.Fields(arg)
