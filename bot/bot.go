@@ -40,6 +40,15 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// Eraser is a service that keeps something about a person outside their
+// state (the review queue's cases and records, the agency tracker's
+// tickets). Erase removes it when the person asks to be forgotten; it
+// runs from the outbox after the forgetting is committed, and again if
+// delivery is repeated, so it must be idempotent.
+type Eraser interface {
+	Erase(ctx context.Context, user int64) error
+}
+
 // Options configure a Bot. Token, Engine, Store and Catalog are required.
 type Options struct {
 	Token   string
@@ -60,6 +69,8 @@ type Options struct {
 	RetryBase   time.Duration
 	// Lease is the store's lease, used to renew it while a slow step runs.
 	Lease time.Duration
+	// Erasers are told to erase a person who used /forget.
+	Erasers []Eraser
 	// KeepPhotoMessages leaves people's ID-card and face photos in the chat
 	// (by default the bot deletes them once stored).
 	KeepPhotoMessages bool

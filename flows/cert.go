@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -32,13 +33,18 @@ type Cert struct {
 	District string `json:"district,omitempty"`
 	// Read is true when the card reader filled in name or number, so the
 	// person is asked to check rather than to type.
-	Read      bool      `json:"read,omitempty"`
-	Channel   string    `json:"channel,omitempty"`
-	Disabled  bool      `json:"disabled,omitempty"`
-	Code      string    `json:"code,omitempty"` // liveness code shown to the person
-	HaveCard  bool      `json:"have_card,omitempty"`
-	HaveFace  bool      `json:"have_face,omitempty"`
-	HaveLive  bool      `json:"have_live,omitempty"`
+	Read     bool   `json:"read,omitempty"`
+	Channel  string `json:"channel,omitempty"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Code     string `json:"code,omitempty"` // liveness code shown to the person
+	HaveCard bool   `json:"have_card,omitempty"`
+	HaveFace bool   `json:"have_face,omitempty"`
+	HaveLive bool   `json:"have_live,omitempty"`
+	// Draft is the case ID this certification will be submitted under,
+	// drawn when it starts: random, so that the ID (kept in an audit
+	// record after /forget) points to nobody, and kept in the state, so
+	// that a submit run again after a failed commit gives the same case.
+	Draft     string    `json:"draft,omitempty"`
 	CaseID    string    `json:"case,omitempty"`   // set once submitted
 	Masked    string    `json:"masked,omitempty"` // the number, masked, kept after submitting
 	Submitted time.Time `json:"submitted,omitzero"`
@@ -114,28 +120,36 @@ func (Certify) Register(e *Engine) error {
 	return nil
 }
 
-// cleanupCert deletes what a certification stored outside the state: the
-// photos, and a case not yet decided when the person asks to be forgotten.
-func cleanupCert(ctx context.Context, s *State, user int64, env *Env) {
+// cleanupCert deletes what a certification stored outside the state (the
+// photos) and, when the person asks to be forgotten, tells the staff
+// their case was shown to: its photos and details leave their chats. The
+// case itself, records of decisions and tickets are erased after the
+// commit (the bot's erase effect), so nothing changes if the commit fails.
+func cleanupCert(ctx context.Context, s *State, user int64, env *Env) []Notice {
 	if s.Cert == nil {
-		return
+		return nil
 	}
+	var tell []Notice
 	if s.Cert.CaseID != "" {
 		// Submitted: /cancel leaves the case with the verifier (the
-		// person did finish it); /forget withdraws it below.
+		// person did finish it).
 		if s.Step != "" && s.Step != StepForget {
-			return
+			return nil
 		}
-		// The case waits with the verifier, or in the review queue when a
-		// model handed it on.
-		for _, v := range []any{env.Verifier, env.Desk} {
-			if w, ok := v.(Withdrawer); ok {
-				w.Withdraw(ctx, s.Cert.CaseID)
+		if env.Desk != nil {
+			// A read, like OCR: who holds the case's messages.
+			staff, err := env.Desk.Viewers(ctx, s.Cert.CaseID)
+			if err != nil {
+				staff = env.StaffIDs // cannot tell who: clear every staff chat
+			}
+			for _, id := range staff {
+				tell = append(tell, Notice{User: id, Clear: true, Reply: &Reply{ID: "staff.withdrawn"}})
 			}
 		}
 	}
 	env.Photos.DeletePhotos(ctx, user)
 	s.Cert = nil
+	return tell
 }
 
 // alternatives is the button row offered wherever photos may be too hard.
@@ -181,7 +195,7 @@ func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			s.Cert = nil
 		}
 		if s.Cert == nil {
-			s.Cert = &Cert{}
+			s.Cert = &Cert{Draft: crand.Text()}
 		}
 		return Outcome{Goto: StepCertCard}
 	case "decline":
@@ -663,8 +677,12 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	case c.Channel == ChannelGeneral && !c.HaveLive:
 		return Outcome{Goto: StepCertLiveness}
 	}
+	if c.Draft == "" {
+		// Started before drafts were drawn at the consent.
+		c.Draft = crand.Text()
+	}
 	sub := Submission{
-		CaseID: fmt.Sprintf("%d-%d", in.User, in.ID), User: in.User,
+		CaseID: c.Draft, User: in.User,
 		Name: c.Name, Number: c.Number, Phone: c.Phone, District: c.District, Channel: c.Channel,
 		LivenessCode: c.Code, Submitted: in.Now,
 	}

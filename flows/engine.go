@@ -104,11 +104,15 @@ type Outcome struct {
 	Note string
 }
 
-// Notice is something for another person than the one writing.
+// Notice is something for another person than the one writing: a
+// decision for their inbox, or a message, after Clear deletes the
+// ephemeral messages in their chat (a withdrawn case's photos and details
+// in a staff member's chat).
 type Notice struct {
 	User     int64
 	Decision *Decision
 	Reply    *Reply
+	Clear    bool
 }
 
 // Result is the outcome of handling one input.
@@ -126,7 +130,7 @@ type Result struct {
 // data.
 type Engine struct {
 	env      Env
-	cleanups []func(ctx context.Context, s *State, user int64, env *Env) // on /cancel and /forget
+	cleanups []func(ctx context.Context, s *State, user int64, env *Env) []Notice // on /cancel and /forget
 	steps    map[string]*Step
 	commands map[string]string
 	order    []string // commands in the order they were added
@@ -209,8 +213,11 @@ func (e *Engine) AddStep(s *Step) error {
 }
 
 // OnCleanup registers what to undo when a person cancels or asks to be
-// forgotten (photos stored outside the state, a queued case).
-func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env)) {
+// forgotten (photos stored outside the state), and whom to tell (the
+// staff a withdrawn case was shown to). On /forget the state's step is
+// StepForget. What services keep about the person outside the state is
+// erased after the commit, by the bot (an effect of Forget), not here.
+func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env) []Notice) {
 	e.cleanups = append(e.cleanups, f)
 }
 
@@ -472,7 +479,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 	case "cancel":
 		// Nothing half-done is kept: the flow's data goes with the step.
 		for _, f := range e.cleanups {
-			f(ctx, &r.s, in.User, &e.env)
+			r.tell = append(r.tell, f(ctx, &r.s, in.User, &e.env)...)
 		}
 		r.s = restart(r.s)
 		r.say(Say("cancel.done", nil))
@@ -596,7 +603,7 @@ func (r *run) apply(o Outcome) {
 		// Everything goes, the language too: the next message meets a
 		// stranger. The replies were already rendered in the old language.
 		for _, f := range r.e.cleanups {
-			f(r.ctx, &r.s, r.user, &r.e.env)
+			r.tell = append(r.tell, f(r.ctx, &r.s, r.user, &r.e.env)...)
 		}
 		r.forget = true
 		r.s = State{Version: SchemaVersion}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -134,15 +135,12 @@ func (v *memVerifier) Submit(_ context.Context, s flows.Submission) (flows.Decis
 	return flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: "staff"}, nil
 }
 
-func (v *memVerifier) Withdraw(_ context.Context, caseID string) error {
+// erase drops a person's cases, as the bot's erase effect does after
+// /forget.
+func (v *memVerifier) erase(user int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for i, c := range v.cases {
-		if c.CaseID == caseID {
-			v.cases = append(v.cases[:i], v.cases[i+1:]...)
-		}
-	}
-	return nil
+	v.cases = slices.DeleteFunc(v.cases, func(c flows.Submission) bool { return c.User == user })
 }
 
 // memDesk serves the verifier's cases to staff, one claim at a time.
@@ -150,6 +148,7 @@ type memDesk struct {
 	v       *memVerifier
 	claimed map[string]int64
 	decided map[string]bool
+	viewers map[string][]int64
 }
 
 func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, error) {
@@ -164,6 +163,9 @@ func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, erro
 		}
 		if who, ok := d.claimed[c.CaseID]; !ok || who == staff {
 			d.claimed[c.CaseID] = staff
+			if !slices.Contains(d.viewers[c.CaseID], staff) {
+				d.viewers[c.CaseID] = append(d.viewers[c.CaseID], staff)
+			}
 			return &flows.ReviewCase{Submission: c}, nil
 		}
 	}
@@ -186,6 +188,20 @@ func (d *memDesk) Decide(_ context.Context, caseID string, staff int64, outcome,
 		}
 	}
 	return flows.Decision{}, 0, errors.New("no case")
+}
+
+func (d *memDesk) Viewers(_ context.Context, caseID string) ([]int64, error) {
+	d.v.mu.Lock()
+	defer d.v.mu.Unlock()
+	if d.v.down {
+		return nil, errors.New("queue down")
+	}
+	for _, c := range d.v.cases {
+		if c.CaseID == caseID && !d.decided[caseID] {
+			return d.viewers[caseID], nil
+		}
+	}
+	return nil, nil
 }
 
 func (d *memDesk) Release(_ context.Context, caseID string, staff int64) error {

@@ -101,9 +101,3 @@ type RecordStore interface {
 	SaveRecord(ctx context.Context, user int64, r Record) error
 	Record(ctx context.Context, user int64) (*Record, error)
 }
-
-// Withdrawer is implemented by verifiers that can drop a case that has not
-// been decided (the person asked to be forgotten).
-type Withdrawer interface {
-	Withdraw(ctx context.Context, caseID string) error
-}

@@ -27,6 +27,8 @@ type ReviewDesk interface {
 	Claim(ctx context.Context, staff int64) (*ReviewCase, error)
 	Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (Decision, int64, error)
 	Release(ctx context.Context, caseID string, staff int64) error
+	// Viewers lists the staff members an undecided case was shown to.
+	Viewers(ctx context.Context, caseID string) ([]int64, error)
 }
 
 // Step names of the staff side.

@@ -96,6 +96,7 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 		}
 		if res.Forget {
 			got = append(got, prefix+" (forget)")
+			fx.verifier.erase(user) // the bot's erase effect
 		}
 		if res.DeleteInput {
 			got = append(got, prefix+" (input deleted)")
@@ -108,6 +109,9 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			got = append(got, format(prefix, cat, lang, r)...)
 		}
 		for _, n := range res.Tell {
+			if n.Clear {
+				got = append(got, fmt.Sprintf("<@%d (ephemeral messages deleted)", n.User))
+			}
 			switch {
 			case n.Decision != nil:
 				handle(n.User, flows.Input{Kind: flows.KindDecision, Decision: n.Decision})

@@ -27,7 +27,11 @@ import (
 	"pensionbot/vision"
 )
 
-var _ bot.Store = (*store.Store)(nil)
+var (
+	_ bot.Store  = (*store.Store)(nil)
+	_ bot.Eraser = (*review.Queue)(nil)
+	_ bot.Eraser = (*agency.Tracker)(nil)
+)
 
 // App is the wired program: what main runs and what end-to-end tests run.
 type App struct {
@@ -136,9 +140,15 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build flows: %w", err)
 	}
+	// /forget reaches every service that keeps something about a person.
+	erasers := []bot.Eraser{queue}
+	if a.tracker != nil {
+		erasers = append(erasers, a.tracker)
+	}
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
 		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos,
+		Erasers: erasers,
 	})
 	if errors.Is(err, bot.ErrTokenRefused) {
 		return nil, &configError{"TELEGRAM_BOT_TOKEN", tokenRefused}
@@ -249,7 +259,9 @@ func (d desk) Release(ctx context.Context, caseID string, staff int64) error {
 	return d.q.Release(ctx, caseID, staff)
 }
 
-func (d desk) Withdraw(ctx context.Context, caseID string) error { return d.q.Withdraw(ctx, caseID) }
+func (d desk) Viewers(ctx context.Context, caseID string) ([]int64, error) {
+	return d.q.Viewers(ctx, caseID)
+}
 
 // WebhookAddr is where the webhook listens ("" when polling).
 func (a *App) WebhookAddr() string { return addr(a.hook) }
