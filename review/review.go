@@ -134,8 +134,8 @@ const (
 	By = "staff"
 )
 
-func caseKey(id string) string { return tag + "case:" + id }
-func doneKey(id string) string { return tag + "done:" + id }
+func caseKey(id string) string  { return tag + "case:" + id }
+func doneKey(id string) string  { return tag + "done:" + id }
 func userKey(user int64) string { return tag + "user:" + strconv.FormatInt(user, 10) }
 
 // viewerPrefix starts the case-hash fields that name the staff members a
