@@ -23,7 +23,7 @@
 //	P+"expiry"      sorted set: undecided case IDs, score = when the case must be gone (ms)
 //	P+"case:"+ID    hash: one undecided case; TTL CaseTTL
 //	P+"done:"+ID    hash: the small record of a decision; TTL RecordTTL
-//	P+"user:"+UID   set: the IDs of a person's cases, so that Erase finds them; TTL RecordTTL
+//	P+"user:"+UID   set: the IDs of a person's cases and decision records, so that Erase finds them; lives as long as they do
 //
 // Personal data only ever lives in the case hash, sealed with the Sealer and
 // bound to its key and field, so a sealed value moved elsewhere does not
@@ -191,9 +191,13 @@ local function unhold(id)
     if held[i+1] == id then redis.call('HDEL', KEYS[3], held[i]) end
   end
 end
--- forget removes an undecided case and every trace of it in the indexes.
+local function ukey(user) return '` + tag + `user:' .. user end
+-- forget removes an undecided case and every trace of it in the indexes,
+-- the person's index of cases included.
 local function forget(id)
   unhold(id)
+  local user = redis.call('HGET', ckey(id), '` + fUser + `')
+  if user then redis.call('SREM', ukey(user), id) end
   redis.call('DEL', ckey(id))
   redis.call('ZREM', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
@@ -225,15 +229,16 @@ local function holds(id, staff)
 end
 `
 
-// KEYS queue claims held expiry case done user; ARGV now id ttl_ms expire_at score record_ttl_ms field value...
+// KEYS queue claims held expiry case done user; ARGV now id ttl_ms expire_at score field value...
 var submitScript = redis.NewScript(luaCommon + `
 if redis.call('EXISTS', KEYS[6]) == 1 then
   return {'decided', redis.call('HMGET', KEYS[6], 'outcome', 'reason', 'by', 'decided_at')}
 end
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'exists'} end
 redis.call('SADD', KEYS[7], ARGV[2])
-redis.call('PEXPIRE', KEYS[7], ARGV[6])
-redis.call('HSET', KEYS[5], unpack(ARGV, 7))
+-- As long as the case, or a record of the person's, lives.
+if redis.call('PTTL', KEYS[7]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[7], ARGV[3]) end
+redis.call('HSET', KEYS[5], unpack(ARGV, 6))
 redis.call('PEXPIRE', KEYS[5], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[2])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
@@ -285,6 +290,9 @@ redis.call('HSET', KEYS[6], 'case', ARGV[2], 'user', c[1], 'channel', c[2], 'mas
   'outcome', ARGV[4], 'reason', ARGV[5], 'by', ARGV[6], 'staff', ARGV[3], 'decided_at', ARGV[1])
 redis.call('PEXPIRE', KEYS[6], ARGV[7])
 forget(ARGV[2])
+-- The record names the person: Erase must find it as long as it lives.
+redis.call('SADD', ukey(c[1]), ARGV[2])
+redis.call('PEXPIRE', ukey(c[1]), ARGV[7])
 return {'ok', c[1]}
 `)
 
@@ -394,7 +402,7 @@ func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision,
 	}
 	scoreStr := strconv.FormatInt(score, 10)
 	args := []any{
-		ms(now), s.CaseID, q.opt.CaseTTL.Milliseconds(), ms(now.Add(q.opt.CaseTTL)), scoreStr, q.opt.RecordTTL.Milliseconds(),
+		ms(now), s.CaseID, q.opt.CaseTTL.Milliseconds(), ms(now.Add(q.opt.CaseTTL)), scoreStr,
 		fUser, strconv.FormatInt(s.User, 10),
 		fChannel, s.Channel,
 		fSubmitted, ms(s.Submitted),
