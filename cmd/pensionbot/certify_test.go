@@ -48,7 +48,7 @@ func waitFor(t *testing.T, h *harness, chat int64, substr string) telegramtest.M
 // waitForAfter is waitFor among the chat's messages from index seen on.
 func waitForAfter(t *testing.T, h *harness, chat int64, substr string, seen int) telegramtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second * slowdown)
 	for time.Now().Before(deadline) {
 		ms := h.tg.Messages(chat)
 		for _, m := range ms[seen:] {
