@@ -683,3 +683,21 @@ func TestTrackerBindsOneClient(t *testing.T) {
 	}()
 	agency.New("http://127.0.0.1:1", "x", agency.Options{Tracker: tr})
 }
+
+// Erase stops following a forgotten person's tickets, and only theirs.
+func TestTrackerErasePerson(t *testing.T) {
+	ctx := context.Background()
+	tr, _ := newTracker(t, 9, nil)
+	for _, p := range []agency.Pending{{Ticket: "t1", CaseID: "c1", User: 11}, {Ticket: "t2", CaseID: "c2", User: 11}, {Ticket: "t3", CaseID: "c3", User: 12}} {
+		if err := tr.Add(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Erase(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := tr.List(ctx)
+	if err != nil || len(ps) != 1 || ps[0].User != 12 {
+		t.Fatalf("tickets after erasing user 11: %+v %v", ps, err)
+	}
+}

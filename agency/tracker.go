@@ -131,6 +131,25 @@ func (t *Tracker) Forget(ctx context.Context, ticket string) error {
 	return nil
 }
 
+// Erase stops following every ticket of a person who asked to be
+// forgotten: their decision can no longer be delivered (their state is
+// gone), and the ticket names their Telegram user. What the agency keeps
+// of the case is up to the agency.
+func (t *Tracker) Erase(ctx context.Context, user int64) error {
+	ps, err := t.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.User == user {
+			if err := t.Forget(ctx, p.Ticket); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Run polls every pending ticket at once and then every interval (every;
 // DefaultEvery when 0) until ctx ends, and calls deliver once per final
 // decision (see Poll). deliver hands the decision to the person, normally

@@ -8,15 +8,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// AdminHandler serves /healthz (200 when Redis answers, 503 otherwise) and
-// Prometheus /metrics.
+// AdminHandler serves /healthz (200 when an update can be committed: Redis
+// takes a write; 503 otherwise) and Prometheus /metrics.
 func (b *Bot) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := b.store.Ping(ctx); err != nil {
-			http.Error(w, "redis unreachable", http.StatusServiceUnavailable)
+			b.log.Warn("health check failed", "err", err)
+			http.Error(w, "redis does not take writes", http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))

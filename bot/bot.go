@@ -46,6 +46,15 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// Eraser is a service that keeps something about a person outside their
+// state (the review queue's cases and records, the agency tracker's
+// tickets). Erase removes it when the person asks to be forgotten; it
+// runs from the outbox after the forgetting is committed, and again if
+// delivery is repeated, so it must be idempotent.
+type Eraser interface {
+	Erase(ctx context.Context, user int64) error
+}
+
 // Options configure a Bot. Token, Engine, Store and Catalog are required.
 type Options struct {
 	Token   string
@@ -66,6 +75,8 @@ type Options struct {
 	RetryBase   time.Duration
 	// Lease is the store's lease, used to renew it while a slow step runs.
 	Lease time.Duration
+	// Erasers are told to erase a person who used /forget.
+	Erasers []Eraser
 	// KeepPhotoMessages leaves people's ID-card and face photos in the chat
 	// (by default the bot deletes them once stored).
 	KeepPhotoMessages bool
@@ -101,6 +112,11 @@ type Bot struct {
 	// username is the bot's username from getMe, for deep links.
 	username string
 }
+
+// ErrTokenRefused means Telegram answered 401 Unauthorized: the bot token
+// is wrong or was revoked (in @BotFather). Nothing works without it, so
+// the bot stops rather than retrying for ever.
+var ErrTokenRefused = errors.New("Telegram refused the bot token (401 Unauthorized)")
 
 // New connects to the Bot API (getMe) and returns a bot ready to run.
 func New(ctx context.Context, opt Options) (*Bot, error) {
@@ -160,6 +176,9 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		tg.WithErrorsHandler(func(err error) { b.log.Error("telegram client", "err", redact(err, opt.Token)) }),
 		tg.WithDefaultHandler(func(context.Context, *tg.Bot, *models.Update) {}),
 	)
+	if errors.Is(err, tg.ErrorUnauthorized) {
+		return nil, fmt.Errorf("connect to the Bot API: %w", ErrTokenRefused)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("connect to the Bot API: %w", redact(err, opt.Token))
 	}

@@ -22,8 +22,12 @@ type subject struct {
 }
 
 // subjectOf finds the person an update comes from. Updates that are not
-// about one person in a private chat (channel posts, group messages) have
-// none and are ignored: the bot is made for private chats.
+// about one person in their own private chat (channel posts, group
+// messages) have none and are ignored: the bot is made for private chats.
+// The chat must be the sender's own (a private chat's ID is the user's):
+// the answer goes to the chat and carries the sender's state, so an update
+// naming someone else's chat (anyone holding the webhook secret can post
+// one) must not send one person's conversation into another's chat.
 func subjectOf(u *models.Update) (subject, bool) {
 	var from *models.User
 	var chat models.Chat
@@ -45,7 +49,7 @@ func subjectOf(u *models.Update) (subject, bool) {
 	default:
 		return subject{}, false
 	}
-	if from == nil || from.IsBot || chat.Type != models.ChatTypePrivate {
+	if from == nil || from.IsBot || chat.Type != models.ChatTypePrivate || chat.ID != from.ID {
 		return subject{}, false
 	}
 	return subject{

@@ -95,3 +95,32 @@ func TestForwardedPhotoIsMarked(t *testing.T) {
 		t.Fatalf("forwarded photo not marked: %+v", in)
 	}
 }
+
+func TestSubjectOnlyInTheSendersOwnChat(t *testing.T) {
+	person := &models.User{ID: 42, LanguageCode: "en"}
+	own := models.Chat{ID: 42, Type: models.ChatTypePrivate}
+	other := models.Chat{ID: 43, Type: models.ChatTypePrivate}
+	for _, tc := range []struct {
+		name string
+		u    models.Update
+		want bool
+	}{
+		{"message in own chat", models.Update{Message: &models.Message{From: person, Chat: own}}, true},
+		{"message naming another person's chat", models.Update{Message: &models.Message{From: person, Chat: other}}, false},
+		{"edit naming another person's chat", models.Update{EditedMessage: &models.Message{From: person, Chat: other}}, false},
+		{"press in own chat", models.Update{CallbackQuery: &models.CallbackQuery{ID: "c", From: *person,
+			Message: models.MaybeInaccessibleMessage{Message: &models.Message{Chat: own}}}}, true},
+		{"press on a message in another person's chat", models.Update{CallbackQuery: &models.CallbackQuery{ID: "c", From: *person,
+			Message: models.MaybeInaccessibleMessage{Message: &models.Message{Chat: other}}}}, false},
+		{"group message", models.Update{Message: &models.Message{From: person, Chat: models.Chat{ID: -100, Type: models.ChatTypeGroup}}}, false},
+	} {
+		sub, ok := subjectOf(&tc.u)
+		if ok != tc.want {
+			t.Errorf("%s: taken %v, want %v", tc.name, ok, tc.want)
+			continue
+		}
+		if ok && (sub.user != 42 || sub.chat != 42) {
+			t.Errorf("%s: subject %+v", tc.name, sub)
+		}
+	}
+}

@@ -26,7 +26,7 @@ type entry struct {
 // effect is one thing to do outside. ID (update and position) names it in
 // logs and dead letters.
 type effect struct {
-	Kind string `json:"k"` // send, photo, delete, clear, decision
+	Kind string `json:"k"` // send, photo, delete, clear, decision, erase
 	Chat int64  `json:"c"`
 	ID   string `json:"id"`
 	// send and photo
@@ -64,6 +64,9 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 		add(f)
 	}
 	for _, n := range res.Tell {
+		if n.Clear {
+			add(effect{Kind: "clear", Chat: n.User})
+		}
 		switch {
 		case n.Decision != nil:
 			add(effect{Kind: "decision", Chat: n.User, Decision: n.Decision})
@@ -85,6 +88,11 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 				add(f)
 			}
 		}
+	}
+	if res.Forget {
+		// What services keep about the person goes once the state is gone:
+		// committed with the forgetting, done by the dispatcher.
+		add(effect{Kind: "erase", Chat: chat})
 	}
 	return e, nil
 }
@@ -258,8 +266,37 @@ func (b *Bot) do(ctx context.Context, f effect) error {
 		return nil
 	case "decision":
 		return b.Inject(ctx, f.Chat, *f.Decision)
+	case "erase":
+		return b.erase(ctx, f.Chat)
 	}
 	return fmt.Errorf("unknown effect kind %q", f.Kind)
+}
+
+// erase tells every eraser to forget a person, trying a few times: Redis
+// may be away for a moment, and an erase that fails for good is only a
+// dead letter and a log line for the operator.
+func (b *Bot) erase(ctx context.Context, user int64) error {
+	var errs []error
+	for _, e := range b.opt.Erasers {
+		var err error
+		for attempt, wait := 0, b.opt.RetryBase; attempt < 3; attempt, wait = attempt+1, wait*2 {
+			if err = e.Erase(ctx, user); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("erase a person who asked to be forgotten: %w", err)
+	}
+	return nil
 }
 
 // decisionID is the inbox ID of a decision: the same decision always gets

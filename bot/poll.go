@@ -20,9 +20,14 @@ import (
 // to Telegram (by asking for the next offset) only after every update in it
 // was queued in Redis, so updates are not lost when the process stops or
 // Redis is away; go-telegram/bot's own poller confirms updates as soon as it
-// reads them, which is why the bot polls by itself.
+// reads them, which is why the bot polls by itself. A token Telegram
+// refuses (revoked while running) stops it with an error wrapping
+// ErrTokenRefused: retrying cannot help.
 func (b *Bot) Poll(ctx context.Context) error {
 	if _, err := b.tg.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil {
+		if errors.Is(err, tg.ErrorUnauthorized) {
+			return fmt.Errorf("delete webhook before polling: %w", ErrTokenRefused)
+		}
 		return fmt.Errorf("delete webhook before polling: %w", redact(err, b.opt.Token))
 	}
 	var offset int64
@@ -42,6 +47,9 @@ func (b *Bot) Poll(ctx context.Context) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if errors.Is(err, ErrTokenRefused) {
+				return err
 			}
 			failures++
 			backoff = pollPolicy.Backoff(failures)
@@ -179,6 +187,9 @@ func (b *Bot) getUpdatesTimeout(ctx context.Context, offset int64, timeout, limi
 	}
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("getUpdates: status %d: decode: %w", resp.StatusCode, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return nil, fmt.Errorf("getUpdates: %w", ErrTokenRefused)
 	}
 	if !r.OK {
 		return nil, fmt.Errorf("getUpdates: status %d: %s", resp.StatusCode, r.Description)

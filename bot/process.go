@@ -92,7 +92,7 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 	if l != nil && l.Item.UpdateID == u.ID {
 		st := b.decodeState(l)
 		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn {
-			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale", nil)
+			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale.toast", nil)
 		}
 	}
 	b.answerCallback(ctx, sub.callback, toast)

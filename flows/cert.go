@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -48,6 +49,11 @@ type Cert struct {
 	// OpenKey is the keyed hash of the ID number under which the open case
 	// is held (never the number), so the decision can release it.
 	OpenKey   string    `json:"open,omitempty"`
+	// Draft is the case ID this certification will be submitted under,
+	// drawn when it starts: random, so that the ID (kept in an audit
+	// record after /forget) points to nobody, and kept in the state, so
+	// that a submit run again after a failed commit gives the same case.
+	Draft     string    `json:"draft,omitempty"`
 	CaseID    string    `json:"case,omitempty"`   // set once submitted
 	Masked    string    `json:"masked,omitempty"` // the number, masked, kept after submitting
 	Submitted time.Time `json:"submitted,omitzero"`
@@ -111,7 +117,7 @@ func (Certify) Register(e *Engine) error {
 		{Name: StepCertLiveness, Title: "step.cert.liveness", Expects: photoKinds, Show: showLiveness, Handle: handleLiveness},
 		{Name: StepCertSubmit, Title: "step.cert.submit", NoQuestions: true, Show: showSubmit, Handle: handleSubmit},
 		{Name: StepCertResult, Title: "step.cert.result", Show: showResult, Handle: handleResult},
-		{Name: StepStatus, Title: "step.status", Load: loadStatus, Show: showStatus, Handle: handleStatus},
+		{Name: StepStatus, Title: "step.status", Actions: []string{"certify", "retry"}, Load: loadStatus, Show: showStatus, Handle: handleStatus},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err
@@ -126,17 +132,29 @@ func (Certify) Register(e *Engine) error {
 }
 
 // cleanupCert deletes what certifications stored outside the state: the
-// photos of unfinished ones on /cancel; on /forget also the cases not yet
-// decided, every relative's record and the links to other accounts.
-func cleanupCert(ctx context.Context, s *State, user int64, env *Env) {
+// photos of unfinished ones on /cancel; on /forget also every relative's
+// record and the links to other accounts, and it tells the staff each
+// submitted case was shown to, so that its photos and details leave their
+// chats. The cases themselves, records of decisions and tickets are erased
+// after the commit (the bot's erase effect), so nothing changes if the
+// commit fails.
+func cleanupCert(ctx context.Context, s *State, user int64, env *Env) []Notice {
 	forget := s.Step == "" || s.Step == StepForget
+	var tell []Notice
 	for _, p := range s.people() {
-		if p.Cert != nil && p.Cert.CaseID != "" && !forget {
-			// Submitted: /cancel leaves the case with the verifier (the
-			// person did finish it).
-			continue
+		if c := p.Cert; c != nil && c.CaseID != "" {
+			if !forget {
+				// Submitted: /cancel leaves the case with the verifier (the
+				// person did finish it).
+				continue
+			}
+			tell = append(tell, viewersOf(ctx, c.CaseID, env)...)
+			closeCase(ctx, c, env)
+			env.Photos.DeletePhotos(ctx, user, p.key())
+			p.Cert = nil
+		} else {
+			dropCert(ctx, p, user, env)
 		}
-		dropCert(ctx, p, user, env)
 		if forget {
 			forgetPerson(ctx, p, user, env)
 		}
@@ -145,10 +163,36 @@ func cleanupCert(ctx context.Context, s *State, user int64, env *Env) {
 		env.Links.Forget(ctx, user)
 	}
 	s.Draft = nil
+	return tell
 }
 
-// dropCert deletes one person's certification: a case waiting for a
-// decision is withdrawn, the photos are deleted.
+// viewersOf tells the staff a case was shown to that it was withdrawn: its
+// photos and details leave their chats.
+func viewersOf(ctx context.Context, caseID string, env *Env) []Notice {
+	if env.Desk == nil {
+		return nil
+	}
+	// A read, like OCR: who holds the case's messages.
+	staff, err := env.Desk.Viewers(ctx, caseID)
+	if err != nil {
+		staff = env.StaffIDs // cannot tell who: clear every staff chat
+	}
+	var tell []Notice
+	for _, id := range staff {
+		tell = append(tell, Notice{User: id, Clear: true, Reply: &Reply{ID: "staff.withdrawn"}})
+	}
+	return tell
+}
+
+// Withdrawer is implemented by verifiers that can drop a case that has not
+// been decided (a relative removed from the account).
+type Withdrawer interface {
+	Withdraw(ctx context.Context, caseID string) error
+}
+
+// dropCert deletes one person's certification (a relative removed, a
+// consent declined, a link gone): a case waiting for a decision is
+// withdrawn, the photos are deleted.
 func dropCert(ctx context.Context, p *Person, user int64, env *Env) {
 	if c := p.Cert; c != nil && c.CaseID != "" {
 		// The case waits with the verifier, or in the review queue when a
@@ -249,7 +293,7 @@ func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			p.Cert = nil
 		}
 		if p.Cert == nil {
-			p.Cert = &Cert{}
+			p.Cert = &Cert{Draft: crand.Text()}
 		}
 		return Outcome{Goto: StepCertCard}
 	case "decline":
@@ -803,8 +847,12 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			return Outcome{Say: []Reply{Say("family.link.gone", nil)}, Goto: StepMenu}
 		}
 	}
+	if c.Draft == "" {
+		// Started before drafts were drawn at the consent.
+		c.Draft = crand.Text()
+	}
 	sub := Submission{
-		CaseID: fmt.Sprintf("%d-%d", in.User, in.ID), User: in.User,
+		CaseID: c.Draft, User: in.User,
 		Name: c.Name, Number: c.Number, Phone: c.Phone, District: c.District, Channel: c.Channel,
 		LivenessCode: c.Code, Submitted: in.Now, ContactPerson: c.PhoneOfHelper, CardForwarded: c.CardForwarded,
 	}
@@ -1000,7 +1048,7 @@ func begin(ctx context.Context, s *State, p *Person, env *Env) Outcome {
 		p.Cert = nil
 	}
 	if p.Cert == nil {
-		p.Cert = &Cert{}
+		p.Cert = &Cert{Draft: crand.Text()}
 	}
 	return Outcome{Say: []Reply{sayAbout(p, "family.cert.start", nil)}, Goto: StepCertCard}
 }
@@ -1050,14 +1098,21 @@ func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
 		if p.Linked != 0 {
 			owner, key = p.Linked, Me
 		}
-		if rec, err := env.Records.Record(ctx, owner, key); err == nil {
-			p.Record = rec
+		rec, err := env.Records.Record(ctx, owner, key)
+		if err != nil {
+			// Not "no certification": the person would think it lapsed.
+			s.LoadErr = fmt.Errorf("read the certification record: %w", err)
+			return
 		}
+		p.Record = rec
 	}
 	loadLinks(ctx, s, user, env)
 }
 
 func showStatus(s *State, env *Env) []Reply {
+	if s.LoadErr != nil {
+		return []Reply{unavailable("retry")}
+	}
 	certify := Row(Btn("menu.btn.certify", "certify"))
 	menu := Row(Btn("btn.menu", "menu"))
 	now := s.Seen
@@ -1123,8 +1178,11 @@ func showFamilyStatus(s *State, env *Env) []Reply {
 }
 
 func handleStatus(_ context.Context, s *State, in Input, _ *Env) Outcome {
-	if in.Action == "certify" {
+	switch in.Action {
+	case "certify":
 		return Outcome{Goto: StepCertWho}
+	case "retry":
+		return Outcome{Goto: StepStatus}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }

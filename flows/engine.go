@@ -87,7 +87,8 @@ type Step struct {
 	// by default the engine derives one from Expects.
 	Hint string
 	// Load, if set, fetches what Show needs from outside the state (a
-	// stored record) each time the step is entered.
+	// stored record) each time the step is shown. A failure goes into
+	// State.LoadErr, which Show must turn into "try again shortly".
 	Load func(ctx context.Context, s *State, user int64, env *Env)
 	// Show renders the prompt shown on entering the step, or again when the
 	// person needs to see it.
@@ -117,11 +118,15 @@ type Outcome struct {
 	Note string
 }
 
-// Notice is something for another person than the one writing.
+// Notice is something for another person than the one writing: a
+// decision for their inbox, or a message, after Clear deletes the
+// ephemeral messages in their chat (a withdrawn case's photos and details
+// in a staff member's chat).
 type Notice struct {
 	User     int64
 	Decision *Decision
 	Reply    *Reply
+	Clear    bool
 }
 
 // Result is the outcome of handling one input.
@@ -139,7 +144,7 @@ type Result struct {
 // data.
 type Engine struct {
 	env      Env
-	cleanups []func(ctx context.Context, s *State, user int64, env *Env) // on /cancel and /forget
+	cleanups []func(ctx context.Context, s *State, user int64, env *Env) []Notice // on /cancel and /forget
 	steps    map[string]*Step
 	commands map[string]string
 	order    []string // commands in the order they were added
@@ -161,6 +166,15 @@ type MenuEntry struct {
 
 // floodWindow is how long the same hint is not repeated.
 const floodWindow = 20 * time.Second
+
+// A press on the message just replaced, within doubleTapWindow of the
+// step being shown, is a double tap; after a press on an old button shows
+// the step again, further old presses within staleWindow only get the
+// short notice on the button (the bot answers the press with it).
+const (
+	doubleTapWindow = 10 * time.Second
+	staleWindow     = 30 * time.Second
+)
 
 // The steps every engine has.
 const (
@@ -215,8 +229,11 @@ func (e *Engine) AddStep(s *Step) error {
 }
 
 // OnCleanup registers what to undo when a person cancels or asks to be
-// forgotten (photos stored outside the state, a queued case).
-func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env)) {
+// forgotten (photos stored outside the state), and whom to tell (the
+// staff a withdrawn case was shown to). On /forget the state's step is
+// StepForget. What services keep about the person outside the state is
+// erased after the commit, by the bot (an effect of Forget), not here.
+func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env) []Notice) {
 	e.cleanups = append(e.cleanups, f)
 }
 
@@ -258,7 +275,7 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{ctx: ctx, e: e, s: s, user: in.User}
+	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now}
 	if !Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
@@ -312,8 +329,7 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		return r.result()
 	case KindButton:
 		if in.Turn != r.s.Turn {
-			r.say(Say("button.stale", nil))
-			r.show()
+			e.stale(r, in)
 			return r.result()
 		}
 		if e.commonAction(r, in) {
@@ -372,6 +388,23 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	}
 	r.apply(step.Handle(ctx, &r.s, in, &e.env))
 	return r.result()
+}
+
+// stale answers a press on a button of an earlier message. The bot has
+// already answered the press with a short notice ("this button is out of
+// date"); the step is shown again only when that helps: not for a double
+// tap (the answer to the first tap is right below), and not again within
+// staleWindow of the last time, since every showing makes the buttons
+// above it stale in turn.
+func (e *Engine) stale(r *run, in Input) {
+	doubleTap := in.Turn == r.s.Turn-1 && !r.s.ShownAt.IsZero() && in.Now.Sub(r.s.ShownAt) < doubleTapWindow
+	recent := !r.s.StaleAt.IsZero() && in.Now.Sub(r.s.StaleAt) < staleWindow
+	if doubleTap || recent {
+		return
+	}
+	r.s.StaleAt = in.Now
+	r.say(Say("button.stale", nil))
+	r.show()
 }
 
 // restart is a state back at the menu with nothing half-done, keeping what
@@ -470,7 +503,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 	case "cancel":
 		// Nothing half-done is kept: the flow's data goes with the step.
 		for _, f := range e.cleanups {
-			f(ctx, &r.s, in.User, &e.env)
+			r.tell = append(r.tell, f(ctx, &r.s, in.User, &e.env)...)
 		}
 		r.s = restart(r.s)
 		r.say(Say("cancel.done", nil))
@@ -524,6 +557,7 @@ type run struct {
 	e           *Engine
 	s           State
 	user        int64
+	now         time.Time
 	replies     []Reply
 	forget      bool
 	deleteInput bool
@@ -545,17 +579,36 @@ func (r *run) enter(name string) {
 		r.s.Page = 0
 	}
 	r.s.Step = name
-	if st := r.e.steps[name]; st.Load != nil {
-		st.Load(r.ctx, &r.s, r.user, &r.e.env)
-	}
 	r.show()
 }
 
 // show renders the current step with a new turn, which makes the buttons of
-// earlier messages stale.
+// earlier messages stale. What the step shows from outside the state is
+// loaded at every showing, also when it is shown again after a stray
+// message or an old button: it is never stored (a staff member's case
+// holds another person's data), and without it the step would show
+// "nothing there".
 func (r *run) show() {
+	st := r.e.steps[r.s.Step]
+	r.s.LoadErr = nil
+	if st.Load != nil {
+		st.Load(r.ctx, &r.s, r.user, &r.e.env)
+		if r.s.LoadErr != nil {
+			r.note(fmt.Sprintf("load %s: %v", st.Name, r.s.LoadErr))
+		}
+	}
 	r.s.Turn++
-	r.say(r.e.steps[r.s.Step].Show(&r.s, &r.e.env)...)
+	r.s.ShownAt = r.now
+	r.say(st.Show(&r.s, &r.e.env)...)
+}
+
+// unavailable is what a step shows when its Load failed: a technical
+// problem, try again shortly (retry is the step's action for that).
+func unavailable(retry string) Reply {
+	return Reply{ID: "error.unavailable", Buttons: [][]Button{
+		Row(Btn("btn.try_again", retry)),
+		Row(Btn("btn.menu", "menu")),
+	}}
 }
 
 func (r *run) apply(o Outcome) {
@@ -574,7 +627,7 @@ func (r *run) apply(o Outcome) {
 		// Everything goes, the language too: the next message meets a
 		// stranger. The replies were already rendered in the old language.
 		for _, f := range r.e.cleanups {
-			f(r.ctx, &r.s, r.user, &r.e.env)
+			r.tell = append(r.tell, f(r.ctx, &r.s, r.user, &r.e.env)...)
 		}
 		r.forget = true
 		r.s = State{Version: SchemaVersion}

@@ -66,7 +66,7 @@ func newFixtureWith(t *testing.T, change func(*flows.Env)) *fixture {
 		Images:      memImages{},
 		Cards:       memCards{},
 		Verifier:    f.verifier,
-		Desk:        &memDesk{v: f.verifier, claimed: map[string]int64{}, decided: map[string]bool{}},
+		Desk:        &memDesk{v: f.verifier, claimed: map[string]int64{}, decided: map[string]bool{}, viewers: map[string][]int64{}},
 		IsStaff:     func(u int64) bool { return f.staff[u] },
 		StaffIDs:    []int64{7},
 		GreenAge:    80,

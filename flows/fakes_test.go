@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ type memPhotos struct {
 	mu     sync.Mutex
 	photos map[string][]byte
 	recs   map[string]flows.Record
+	down   bool // records cannot be read, as when Redis is away
 }
 
 func newMemPhotos() *memPhotos {
@@ -64,6 +66,9 @@ func (m *memPhotos) SaveRecord(_ context.Context, user int64, who string, r flow
 func (m *memPhotos) Record(_ context.Context, user int64, who string) (*flows.Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.down {
+		return nil, errors.New("records down")
+	}
 	if r, ok := m.recs[fmt.Sprint(user, "/", who)]; ok {
 		return &r, nil
 	}
@@ -231,6 +236,7 @@ type memVerifier struct {
 	cases []flows.Submission
 	now   string // "approved" decides at once, "" leaves it pending
 	fail  bool
+	down  bool // the review queue cannot be read, as when Redis is away
 }
 
 func (v *memVerifier) Submit(_ context.Context, s flows.Submission) (flows.Decision, error) {
@@ -246,15 +252,12 @@ func (v *memVerifier) Submit(_ context.Context, s flows.Submission) (flows.Decis
 	return flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: "staff"}, nil
 }
 
-func (v *memVerifier) Withdraw(_ context.Context, caseID string) error {
+// erase drops a person's cases, as the bot's erase effect does after
+// /forget.
+func (v *memVerifier) erase(user int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for i, c := range v.cases {
-		if c.CaseID == caseID {
-			v.cases = append(v.cases[:i], v.cases[i+1:]...)
-		}
-	}
-	return nil
+	v.cases = slices.DeleteFunc(v.cases, func(c flows.Submission) bool { return c.User == user })
 }
 
 // memDesk serves the verifier's cases to staff, one claim at a time.
@@ -262,17 +265,24 @@ type memDesk struct {
 	v       *memVerifier
 	claimed map[string]int64
 	decided map[string]bool
+	viewers map[string][]int64
 }
 
 func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, error) {
 	d.v.mu.Lock()
 	defer d.v.mu.Unlock()
+	if d.v.down {
+		return nil, errors.New("queue down")
+	}
 	for _, c := range d.v.cases {
 		if d.decided[c.CaseID] {
 			continue
 		}
 		if who, ok := d.claimed[c.CaseID]; !ok || who == staff {
 			d.claimed[c.CaseID] = staff
+			if !slices.Contains(d.viewers[c.CaseID], staff) {
+				d.viewers[c.CaseID] = append(d.viewers[c.CaseID], staff)
+			}
 			return &flows.ReviewCase{Submission: c}, nil
 		}
 	}
@@ -295,6 +305,20 @@ func (d *memDesk) Decide(_ context.Context, caseID string, staff int64, outcome,
 		}
 	}
 	return flows.Decision{}, 0, errors.New("no case")
+}
+
+func (d *memDesk) Viewers(_ context.Context, caseID string) ([]int64, error) {
+	d.v.mu.Lock()
+	defer d.v.mu.Unlock()
+	if d.v.down {
+		return nil, errors.New("queue down")
+	}
+	for _, c := range d.v.cases {
+		if c.CaseID == caseID && !d.decided[caseID] {
+			return d.viewers[caseID], nil
+		}
+	}
+	return nil, nil
 }
 
 func (d *memDesk) Release(_ context.Context, caseID string, staff int64) error {

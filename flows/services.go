@@ -148,9 +148,3 @@ type Links interface {
 	// Forget removes every link of user, on either side.
 	Forget(ctx context.Context, user int64) error
 }
-
-// Withdrawer is implemented by verifiers that can drop a case that has not
-// been decided (the person asked to be forgotten).
-type Withdrawer interface {
-	Withdraw(ctx context.Context, caseID string) error
-}

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -26,6 +27,8 @@ type ReviewDesk interface {
 	Claim(ctx context.Context, staff int64) (*ReviewCase, error)
 	Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (Decision, int64, error)
 	Release(ctx context.Context, caseID string, staff int64) error
+	// Viewers lists the staff members an undecided case was shown to.
+	Viewers(ctx context.Context, caseID string) ([]int64, error)
 }
 
 // Step names of the staff side.
@@ -37,7 +40,7 @@ const (
 // Register adds the staff steps and the /review command.
 func (Staff) Register(e *Engine) error {
 	for _, s := range []*Step{
-		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, StaffOnly: true, Actions: []string{"approve", "reject", "skip"}, Load: loadCase, Show: showCase, Handle: handleCase},
+		{Name: StepStaffCase, Title: "step.staff", NoQuestions: true, StaffOnly: true, Actions: []string{"approve", "reject", "skip", "retry"}, Load: loadCase, Show: showCase, Handle: handleCase},
 		{Name: StepStaffReason, Title: "step.staff", NoQuestions: true, StaffOnly: true, Actions: []string{"reason:", "back"}, Show: showReason, Handle: handleReason},
 	} {
 		if err := e.AddStep(s); err != nil {
@@ -50,21 +53,32 @@ func (Staff) Register(e *Engine) error {
 }
 
 // loadCase claims the staff member's case (the same one again if they hold
-// one) and keeps it for Show.
+// one) and keeps it for Show. It runs at every showing, so a staff member
+// who types or presses an old button sees the case they hold again.
 func loadCase(ctx context.Context, s *State, user int64, env *Env) {
 	s.Review = nil
 	if env.Desk == nil {
 		return
 	}
 	c, err := env.Desk.Claim(ctx, user)
-	if err != nil || c == nil {
+	switch {
+	case c != nil:
+		// Even when some of its fields could not be opened (err): the
+		// staff member holds it and can still reject it.
+		s.Review, s.ReviewID = c, c.CaseID
+	case err != nil:
+		// Not "no cases": the queue could not be read. A case they hold
+		// stays theirs.
+		s.LoadErr = fmt.Errorf("claim a case: %w", err)
+	default:
 		s.ReviewID = ""
-		return
 	}
-	s.Review, s.ReviewID = c, c.CaseID
 }
 
 func showCase(s *State, env *Env) []Reply {
+	if s.LoadErr != nil {
+		return []Reply{unavailable("retry")}
+	}
 	c := s.Review
 	if c == nil {
 		s.ReviewID = ""
@@ -119,6 +133,8 @@ func handleCase(ctx context.Context, s *State, in Input, env *Env) Outcome {
 			return Outcome{Goto: StepStaffCase}
 		}
 		return Outcome{Goto: StepStaffReason}
+	case "retry":
+		return Outcome{Goto: StepStaffCase}
 	case "skip":
 		if s.ReviewID != "" {
 			env.Desk.Release(ctx, s.ReviewID, in.User)

@@ -31,6 +31,13 @@ type State struct {
 	// Turn is raised every time a step is shown, and buttons carry the turn
 	// they were shown at, so a press on an old message is recognised.
 	Turn int `json:"turn,omitempty"`
+	// ShownAt is when the current step was last shown; StaleAt when a
+	// press on an old button last made the bot show it again. Together
+	// they keep a double tap or a row of old presses from answering with
+	// the whole step each time (each answer makes the buttons above it
+	// stale in turn).
+	ShownAt time.Time `json:"shown_at,omitzero"`
+	StaleAt time.Time `json:"stale_at,omitzero"`
 	// Seen is when the person last wrote.
 	Seen time.Time `json:"seen,omitzero"`
 	// Page is the position inside a multi-page step (a walk-through).
@@ -75,6 +82,10 @@ type State struct {
 	// a step shows it (never stored: it holds another person's data).
 	ReviewID string      `json:"review,omitempty"`
 	Review   *ReviewCase `json:"-"`
+	// LoadErr is set when a step's Load could not read what the step shows
+	// (Redis unreachable): Show then says there is a problem and to try
+	// again, never "nothing there". Never stored.
+	LoadErr error `json:"-"`
 
 	// Version 1 kept the account holder's certification here; Migrate
 	// moves them into Me.

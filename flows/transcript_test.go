@@ -24,8 +24,10 @@ var update = flag.Bool("update", false, "rewrite the expected replies in testdat
 //	# a comment
 //	hint: zh-TW          (Telegram's language_code, optional)
 //	lang: en             (render replies as text in this language, optional)
+//	redis: down          (records and the review queue fail; "redis: up")
 //	> /start             (a command; "> text hello", "> press lang:en",
-//	                      "> stale lang:en", "> sticker", "> photo id",
+//	                      "> stale lang:en" (the message just replaced),
+//	                      "> old lang:en" (one further up), "> sticker", "> photo id",
 //	                      "> contact +8613800138000 own", "> wait 7h")
 //	< lang.ask           (an expected reply: message ID, data, then buttons)
 //
@@ -94,6 +96,7 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 		}
 		if res.Forget {
 			got = append(got, prefix+" (forget)")
+			fx.verifier.erase(user) // the bot's erase effect
 		}
 		if res.DeleteInput {
 			got = append(got, prefix+" (input deleted)")
@@ -106,6 +109,9 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			got = append(got, format(prefix, cat, lang, r)...)
 		}
 		for _, n := range res.Tell {
+			if n.Clear {
+				got = append(got, fmt.Sprintf("<@%d (ephemeral messages deleted)", n.User))
+			}
 			switch {
 			case n.Decision != nil:
 				handle(n.User, flows.Input{Kind: flows.KindDecision, Decision: n.Decision})
@@ -137,6 +143,15 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 			var id int64
 			fmt.Sscan(strings.TrimPrefix(line, "staff:"), &id)
 			fx.staff[id] = true
+		case strings.HasPrefix(line, "redis:"):
+			// "redis: down" makes records and the review queue fail.
+			down := strings.TrimSpace(strings.TrimPrefix(line, "redis:")) == "down"
+			fx.photos.mu.Lock()
+			fx.photos.down = down
+			fx.photos.mu.Unlock()
+			fx.verifier.mu.Lock()
+			fx.verifier.down = down
+			fx.verifier.mu.Unlock()
 		case strings.HasPrefix(line, "verifier:"):
 			switch v := strings.TrimSpace(strings.TrimPrefix(line, "verifier:")); v {
 			case "down":
@@ -181,8 +196,10 @@ func parseInput(t *testing.T, s string, st flows.State) flows.Input {
 		return flows.Input{Kind: flows.KindText, Text: arg}
 	case verb == "press":
 		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn}
-	case verb == "stale":
+	case verb == "stale": // the message just replaced (a double tap, if soon)
 		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 1}
+	case verb == "old": // a message further up
+		return flows.Input{Kind: flows.KindButton, Action: arg, Turn: st.Turn - 3}
 	case verb == "contact":
 		// "> contact +86 138 1234 5678 own" (or "other")
 		fields := strings.Fields(arg)

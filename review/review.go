@@ -23,6 +23,7 @@
 //	P+"expiry"      sorted set: undecided case IDs, score = when the case must be gone (ms)
 //	P+"case:"+ID    hash: one undecided case; TTL CaseTTL
 //	P+"done:"+ID    hash: the small record of a decision; TTL RecordTTL
+//	P+"user:"+UID   set: the IDs of a person's cases and decision records, so that Erase finds them; lives as long as they do
 //
 // Personal data only ever lives in the case hash, sealed with the Sealer and
 // bound to its key and field, so a sealed value moved elsewhere does not
@@ -42,6 +43,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -132,8 +134,14 @@ const (
 	By = "staff"
 )
 
-func caseKey(id string) string { return tag + "case:" + id }
-func doneKey(id string) string { return tag + "done:" + id }
+func caseKey(id string) string  { return tag + "case:" + id }
+func doneKey(id string) string  { return tag + "done:" + id }
+func userKey(user int64) string { return tag + "user:" + strconv.FormatInt(user, 10) }
+
+// viewerPrefix starts the case-hash fields that name the staff members a
+// case was shown to ("viewer:9001"): their chats hold its photos and
+// details until it is decided, released or withdrawn.
+const viewerPrefix = "viewer:"
 
 // Fields of a case hash. "p" holds the sealed personal fields, the photo
 // fields the sealed photos; the rest is needed in the clear by the scripts
@@ -187,9 +195,13 @@ local function unhold(id)
     if held[i+1] == id then redis.call('HDEL', KEYS[3], held[i]) end
   end
 end
--- forget removes an undecided case and every trace of it in the indexes.
+local function ukey(user) return '` + tag + `user:' .. user end
+-- forget removes an undecided case and every trace of it in the indexes,
+-- the person's index of cases included.
 local function forget(id)
   unhold(id)
+  local user = redis.call('HGET', ckey(id), '` + fUser + `')
+  if user then redis.call('SREM', ukey(user), id) end
   redis.call('DEL', ckey(id))
   redis.call('ZREM', KEYS[1], id)
   redis.call('ZREM', KEYS[2], id)
@@ -221,12 +233,15 @@ local function holds(id, staff)
 end
 `
 
-// KEYS queue claims held expiry case done; ARGV now id ttl_ms expire_at score field value...
+// KEYS queue claims held expiry case done user; ARGV now id ttl_ms expire_at score field value...
 var submitScript = redis.NewScript(luaCommon + `
 if redis.call('EXISTS', KEYS[6]) == 1 then
   return {'decided', redis.call('HMGET', KEYS[6], 'outcome', 'reason', 'by', 'decided_at')}
 end
 if redis.call('EXISTS', KEYS[5]) == 1 then return {'exists'} end
+redis.call('SADD', KEYS[7], ARGV[2])
+-- As long as the case, or a record of the person's, lives.
+if redis.call('PTTL', KEYS[7]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[7], ARGV[3]) end
 redis.call('HSET', KEYS[5], unpack(ARGV, 6))
 redis.call('PEXPIRE', KEYS[5], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[5], ARGV[2])
@@ -254,7 +269,7 @@ while true do
   if redis.call('EXISTS', k) == 1 then
     redis.call('ZADD', KEYS[2], ARGV[3], id)
     redis.call('HSET', KEYS[3], staff, id)
-    redis.call('HSET', k, '` + fClaimant + `', staff, '` + fClaimedAt + `', ARGV[1])
+    redis.call('HSET', k, '` + fClaimant + `', staff, '` + fClaimedAt + `', ARGV[1], '` + viewerPrefix + `' .. staff, ARGV[1])
     return {'claimed', id, redis.call('ZCARD', KEYS[1]), redis.call('HGETALL', k)}
   end
   redis.call('ZREM', KEYS[4], id)
@@ -279,6 +294,9 @@ redis.call('HSET', KEYS[6], 'case', ARGV[2], 'user', c[1], 'channel', c[2], 'mas
   'outcome', ARGV[4], 'reason', ARGV[5], 'by', ARGV[6], 'staff', ARGV[3], 'decided_at', ARGV[1])
 redis.call('PEXPIRE', KEYS[6], ARGV[7])
 forget(ARGV[2])
+-- The record names the person: Erase must find it as long as it lives.
+redis.call('SADD', ukey(c[1]), ARGV[2])
+redis.call('PEXPIRE', ukey(c[1]), ARGV[7])
 return {'ok', c[1]}
 `)
 
@@ -298,6 +316,22 @@ return 'ok'
 // KEYS queue claims held expiry case; ARGV now id
 var withdrawScript = redis.NewScript(luaCommon + `
 forget(ARGV[2])
+return 'ok'
+`)
+
+// KEYS queue claims held expiry user; ARGV now
+// Every case of the person goes: undecided ones entirely, decided ones
+// down to an audit record without the person (no user, no masked number).
+var eraseScript = redis.NewScript(luaCommon + `
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+  forget(id)
+  local done = '` + tag + `done:' .. id
+  if redis.call('EXISTS', done) == 1 then
+    redis.call('HDEL', done, 'user', 'masked')
+    redis.call('HSET', done, 'erased_at', ARGV[1])
+  end
+end
+redis.call('DEL', KEYS[5])
 return 'ok'
 `)
 
@@ -389,7 +423,7 @@ func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision,
 			args = append(args, ph.field, q.sealer.Seal(ph.data, aad(k, ph.field)))
 		}
 	}
-	keys := append(slices.Clone(indexKeys), k, doneKey(s.CaseID))
+	keys := append(slices.Clone(indexKeys), k, doneKey(s.CaseID), userKey(s.User))
 	res, err := submitScript.Run(ctx, q.rdb, keys, args...).Slice()
 	if err != nil {
 		return flows.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
@@ -557,6 +591,44 @@ func (q *Queue) Withdraw(ctx context.Context, caseID string) error {
 		return fmt.Errorf("review: withdraw %s: %w", caseID, err)
 	}
 	return nil
+}
+
+// Erase removes what the queue keeps about a person who asked to be
+// forgotten: every undecided case with its photos and personal data, and,
+// of every decided case, the user and the masked ID number. What stays of
+// a decision is an audit record that no longer points to anyone: the case
+// ID, the outcome and reason, the channel, when and by which staff member
+// it was decided, and when it was erased; it expires with RecordTTL.
+// Erasing twice is no error.
+func (q *Queue) Erase(ctx context.Context, user int64) error {
+	keys := append(slices.Clone(indexKeys), userKey(user))
+	if err := eraseScript.Run(ctx, q.rdb, keys, ms(q.now())).Err(); err != nil {
+		return fmt.Errorf("review: erase the cases of a person: %w", err)
+	}
+	return nil
+}
+
+// Viewers lists the staff members an undecided case was shown to: their
+// chats hold its photos and details (until they decide, release it, or
+// the messages are deleted). A case that is gone has none.
+func (q *Queue) Viewers(ctx context.Context, caseID string) ([]int64, error) {
+	if !validID(caseID) {
+		return nil, nil
+	}
+	fields, err := q.rdb.HKeys(ctx, caseKey(caseID)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("review: viewers of %s: %w", caseID, err)
+	}
+	var out []int64
+	for _, f := range fields {
+		if rest, ok := strings.CutPrefix(f, viewerPrefix); ok {
+			if id, err := strconv.ParseInt(rest, 10, 64); err == nil {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func str(a []any, i int) string {

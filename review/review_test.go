@@ -718,3 +718,71 @@ func TestErrorsCarryNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// Erase removes everything the queue keeps about a person: undecided cases
+// with their photos, and the person in the records of decided ones (an
+// audit record without user or masked number stays). Other people's cases
+// are untouched, and the staff a case was shown to are known until then.
+func TestErasePerson(t *testing.T) {
+	ctx := context.Background()
+	rdb := srv.Client(t, 15)
+	c := newClock()
+	q := newQueue(t, rdb, c, review.Options{})
+	other := sub("o1", flows.ChannelGreen, c.Now())
+	other.User = 5151
+	for _, s := range []flows.Submission{sub("e1", flows.ChannelGreen, c.Now()), sub("e2", flows.ChannelGreen, c.Now()), other} {
+		if _, err := q.Submit(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id := claimID(t, q, 9); id != "e1" {
+		t.Fatal(id)
+	}
+	if _, _, err := q.Decide(ctx, "e1", 9, flows.OutcomeApproved, ""); err != nil {
+		t.Fatal(err)
+	}
+	if id := claimID(t, q, 8); id != "e2" {
+		t.Fatal(id)
+	}
+	if v, err := q.Viewers(ctx, "e2"); err != nil || len(v) != 1 || v[0] != 8 {
+		t.Fatalf("viewers of e2: %v %v", v, err)
+	}
+	if err := q.Erase(ctx, 4242); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Erase(ctx, 4242); err != nil {
+		t.Fatalf("second erase: %v", err)
+	}
+	keys, err := rdb.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.Contains(k, "e2") || strings.Contains(k, "4242") {
+			t.Errorf("key %s left after erasing the person", k)
+		}
+		if typ, _ := rdb.Type(ctx, k).Result(); typ == "hash" {
+			h, _ := rdb.HGetAll(ctx, k).Result()
+			if strings.Contains(k, "done:e1") {
+				if h["user"] != "" || h["masked"] != "" || h["outcome"] != flows.OutcomeApproved || h["erased_at"] == "" {
+					t.Errorf("audit record of e1: %v", h)
+				}
+			}
+			for f, v := range h {
+				if v == "4242" || strings.Contains(v, "********") && !strings.Contains(k, "o1") {
+					t.Errorf("%s.%s still names the person: %q", k, f, v)
+				}
+			}
+		}
+	}
+	if v, _ := q.Viewers(ctx, "e2"); len(v) != 0 {
+		t.Fatalf("viewers of an erased case: %v", v)
+	}
+	if _, _, err := q.Decide(ctx, "e2", 8, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
+		t.Fatalf("decide an erased case: %v", err)
+	}
+	// Someone else's case still waits.
+	if id := claimID(t, q, 7); id != "o1" {
+		t.Fatalf("other person's case: %q", id)
+	}
+}

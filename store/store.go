@@ -638,10 +638,18 @@ func (s *Store) TakeEphemeral(ctx context.Context, chat int64) ([]int, error) {
 	return out, nil
 }
 
-// Ping checks that Redis answers.
+// healthKey is written by Ping. It holds nothing but a time and expires
+// by itself.
+const healthKey = "pensionbot:health"
+
+// Ping checks that Redis takes writes, which is what committing an update
+// needs: a PING is answered by a Redis that refuses every write (out of
+// memory under noeviction, a read-only replica, a failed disk write with
+// stop-writes-on-bgsave-error), so a tiny write with an expiry is made
+// instead.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("ping redis: %w", err)
+	if err := s.rdb.Set(ctx, healthKey, time.Now().UnixMilli(), 10*time.Second).Err(); err != nil {
+		return fmt.Errorf("write to redis: %w", err)
 	}
 	return nil
 }

@@ -28,7 +28,11 @@ import (
 	"pensionbot/vision"
 )
 
-var _ bot.Store = (*store.Store)(nil)
+var (
+	_ bot.Store  = (*store.Store)(nil)
+	_ bot.Eraser = (*review.Queue)(nil)
+	_ bot.Eraser = (*agency.Tracker)(nil)
+)
 
 // App is the wired program: what main runs and what end-to-end tests run.
 type App struct {
@@ -39,6 +43,7 @@ type App struct {
 	bot     *bot.Bot
 	hook    net.Listener // webhook listener, nil when polling
 	admin   net.Listener // admin listener, nil when off
+	conns   *prometheus.GaugeVec
 	Metrics *prometheus.Registry
 }
 
@@ -55,7 +60,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	redis.SetLogger(redisLog{log})
 	rdb := redis.NewUniversalClient(ropt)
 	a := &App{cfg: cfg, log: log, rdb: rdb, Metrics: prometheus.NewRegistry()}
-	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.conns = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "pensionbot_http_connections", Help: "Open connections of the webhook and admin servers.",
+	}, []string{"server"})
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), a.conns)
 	trips, err := newTripCounter(a.Metrics)
 	if err != nil {
 		return nil, err
@@ -145,10 +153,19 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build flows: %w", err)
 	}
+	// /forget reaches every service that keeps something about a person.
+	erasers := []bot.Eraser{queue}
+	if a.tracker != nil {
+		erasers = append(erasers, a.tracker)
+	}
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
 		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos, Failpoint: cfg.Failpoint,
+		Erasers: erasers,
 	})
+	if errors.Is(err, bot.ErrTokenRefused) {
+		return nil, &configError{"TELEGRAM_BOT_TOKEN", tokenRefused}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +185,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	ok = true
 	return a, nil
 }
+
+// tokenRefused is what to do when Telegram answers 401 to the token.
+const tokenRefused = "Telegram refused this token (401 Unauthorized): it is mistyped or was revoked. " +
+	"Get the current token from @BotFather (/mybots, API Token), set TELEGRAM_BOT_TOKEN to it and start again"
 
 // answerers builds the question answerer (the offline FAQ, or a model that
 // falls back to it) and, when a transcription model is set, the voice
@@ -236,10 +257,12 @@ type desk struct{ q *review.Queue }
 
 func (d desk) Claim(ctx context.Context, staff int64) (*flows.ReviewCase, error) {
 	c, err := d.q.Claim(ctx, staff)
-	if err != nil || c == nil {
+	if c == nil {
 		return nil, err
 	}
-	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, nil
+	// A case with fields that could not be opened comes with the error:
+	// the staff member holds it and can still reject it.
+	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, err
 }
 
 func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (flows.Decision, int64, error) {
@@ -250,7 +273,9 @@ func (d desk) Release(ctx context.Context, caseID string, staff int64) error {
 	return d.q.Release(ctx, caseID, staff)
 }
 
-func (d desk) Withdraw(ctx context.Context, caseID string) error { return d.q.Withdraw(ctx, caseID) }
+func (d desk) Viewers(ctx context.Context, caseID string) ([]int64, error) {
+	return d.q.Viewers(ctx, caseID)
+}
 
 // WebhookAddr is where the webhook listens ("" when polling).
 func (a *App) WebhookAddr() string { return addr(a.hook) }
@@ -274,11 +299,12 @@ func (a *App) Run(ctx context.Context) error {
 		a.log.Warn("could not set the command menu", "err", err)
 	}
 	var servers []*http.Server
-	serve := func(l net.Listener, h http.Handler) {
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	serve := func(name string, l net.Listener, lim httpLimits, h http.Handler) {
+		srv := lim.server(h)
 		servers = append(servers, srv)
+		ll := newLimitListener(l, lim.MaxConns, a.conns.WithLabelValues(name))
 		go func() {
-			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(ll); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("http server", "addr", l.Addr().String(), "err", err)
 			}
 		}()
@@ -290,7 +316,7 @@ func (a *App) Run(ctx context.Context) error {
 		mux.Handle("/", a.bot.AdminHandler())
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		serve(a.admin, mux)
+		serve("admin", a.admin, adminLimits, mux)
 		a.log.Info("admin endpoints up", "addr", a.AdminAddr())
 	}
 	if a.tracker != nil {
@@ -308,7 +334,7 @@ func (a *App) Run(ctx context.Context) error {
 	go a.bot.Sweep(ctx, time.Minute)
 	var err error
 	if a.hook != nil {
-		serve(a.hook, a.bot.WebhookHandler(a.cfg.WebhookSecret))
+		serve("webhook", a.hook, webhookLimits, a.bot.WebhookHandler(a.cfg.WebhookSecret))
 		if err = a.bot.SetWebhook(ctx, a.cfg.WebhookURL, a.cfg.WebhookSecret); err != nil {
 			a.log.Error("could not register the webhook", "err", err)
 		}

@@ -42,8 +42,13 @@ func pigoSample(t *testing.T) []byte {
 
 func waitFor(t *testing.T, h *harness, chat int64, substr string) telegramtest.Message {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	seen := 0
+	return waitForAfter(t, h, chat, substr, 0)
+}
+
+// waitForAfter is waitFor among the chat's messages from index seen on.
+func waitForAfter(t *testing.T, h *harness, chat int64, substr string, seen int) telegramtest.Message {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second * slowdown)
 	for time.Now().Before(deadline) {
 		ms := h.tg.Messages(chat)
 		for _, m := range ms[seen:] {
@@ -159,6 +164,17 @@ func TestCertificationEndToEnd(t *testing.T) {
 // way.
 func certifyGreen(t *testing.T, h *harness, u telegramtest.User) {
 	t.Helper()
+	certifyGreenAfter(t, h, u, 0)
+}
+
+// certifyGreenAfter is certifyGreen looking only at the chat's messages
+// from index seen on (a second certification in the same chat).
+func certifyGreenAfter(t *testing.T, h *harness, u telegramtest.User, seen int) {
+	t.Helper()
+	waitFor := func(t *testing.T, h *harness, chat int64, substr string) telegramtest.Message {
+		t.Helper()
+		return waitForAfter(t, h, chat, substr, seen)
+	}
 	press(h, u, waitFor(t, h, u.ID, "您想办什么"), "马上认证")
 	press(h, u, waitFor(t, h, u.ID, "您同意吗"), "同意")
 	waitFor(t, h, u.ID, "身份证正面的照片")
@@ -234,5 +250,85 @@ func TestAgencyDecisionArrivesLater(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("decision shown %d times", n)
+	}
+}
+
+// /forget with a case under review removes what it says: the case with its
+// photos and details from Redis and from the staff member's chat, and the
+// person from the record of an earlier decision; only an audit record
+// without the person stays.
+func TestForgetErasesTheCaseEverywhere(t *testing.T) {
+	if _, err := exec.LookPath("tesseract"); err != nil && os.Getenv("CI") != "true" {
+		t.Skip("tesseract not installed (make test installs it)")
+	}
+	const staffID = 9002
+	h := newHarness(t, 20, map[string]string{"OCR": "tesseract", "STAFF_IDS": "9002"})
+	h.start()
+	u := telegramtest.User{ID: 4003, LanguageCode: "zh-CN"}
+	staff := telegramtest.User{ID: staffID, LanguageCode: "en"}
+	h.tg.SendText(staff, "/start")
+	press(h, staff, waitFor(t, h, staffID, "language"), "English")
+	waitFor(t, h, staffID, "What would you like")
+	h.tg.SendText(u, "/start")
+	press(h, u, waitFor(t, h, u.ID, "请选择语言"), "简体中文")
+
+	// A first case, approved: its record names the person.
+	certifyGreen(t, h, u)
+	h.tg.SendText(staff, "/review")
+	press(h, staff, waitFor(t, h, staffID, "Case for review"), "Approve")
+	waitFor(t, h, u.ID, "认证成功")
+	// A second one, held by staff with its photos in their chat.
+	seen := len(h.tg.Messages(u.ID))
+	h.tg.SendText(u, "/menu")
+	certifyGreenAfter(t, h, u, seen)
+	staffSeen := len(h.tg.Messages(staffID))
+	h.tg.SendText(staff, "/review")
+	waitForAfter(t, h, staffID, "Case for review", staffSeen)
+
+	h.tg.SendText(u, "/forget")
+	press(h, u, waitFor(t, h, u.ID, "要删除我保存的"), "全部删除")
+	waitFor(t, h, u.ID, "已删除我保存的")
+	waitFor(t, h, staffID, "withdrew a case")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		left := 0
+		for _, m := range h.tg.Messages(staffID) {
+			if (len(m.Photo) > 0 || strings.Contains(m.Text, "Case for review")) && !m.Deleted {
+				left++
+			}
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d case messages left in the staff chat after /forget", left)
+		}
+	}
+	waitOutboxEmpty(t, redisClient(t, 20), u.ID)
+
+	rdb := redisClient(t, 20)
+	ctx := context.Background()
+	keys, _ := rdb.Keys(ctx, "*").Result()
+	user := strconv.FormatInt(u.ID, 10)
+	audits := 0
+	for _, k := range keys {
+		if strings.Contains(k, user) || strings.Contains(k, "{review}:case:") {
+			t.Errorf("key %s left after /forget", k)
+		}
+		if strings.HasPrefix(k, "{review}:done:") {
+			audits++
+			h, _ := rdb.HGetAll(ctx, k).Result()
+			if h["user"] != "" || h["masked"] != "" {
+				t.Errorf("decision record %s still names the person: %v", k, h)
+			}
+		}
+		dump, _ := rdb.Dump(ctx, k).Bytes()
+		for _, secret := range []string{user, "530102********011X", "53010219200508011X"} {
+			if bytes.Contains(dump, []byte(secret)) {
+				t.Errorf("%s holds %q after /forget", k, secret)
+			}
+		}
+	}
+	if audits != 1 {
+		t.Errorf("%d audit records of decisions, want the one decided", audits)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,11 @@ type Config struct {
 	TimeZone *time.Location
 }
 
+// tokenShape is what @BotFather hands out: the bot's numeric ID, a colon,
+// and a secret of 35 characters (30 or more accepted, in case Telegram
+// lengthens it).
+var tokenShape = regexp.MustCompile(`^[0-9]+:[A-Za-z0-9_-]{30,}$`)
+
 // configError names the variable at fault and how to fix it; main prints it
 // as one line and exits with status 2.
 type configError struct{ name, problem string }
@@ -83,10 +89,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Token == "" {
 		return c, &configError{"TELEGRAM_BOT_TOKEN", "not set. Create a bot with @BotFather in Telegram (/newbot), then export TELEGRAM_BOT_TOKEN=<the token it gives you>"}
 	}
-	if !strings.Contains(c.Token, ":") || strings.ContainsAny(c.Token, " /") {
-		return c, &configError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (123456:ABC-…); copy it again from @BotFather"}
+	if !tokenShape.MatchString(c.Token) {
+		return c, &configError{"TELEGRAM_BOT_TOKEN", "does not look like a bot token (digits, a colon, then 30 or more letters, digits, _ or -, as in 123456789:AAH…); copy it again from @BotFather"}
 	}
-	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	api, err := url.Parse(c.APIURL)
+	if err != nil || (api.Scheme != "http" && api.Scheme != "https") || api.Host == "" {
 		return c, &configError{"TELEGRAM_API_URL", "must be an http(s) URL such as https://api.telegram.org"}
 	}
 	if _, err := redisOptions(c.RedisURL, c.RedisMasterName); err != nil {
@@ -116,10 +123,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		c.StaffIDs = append(c.StaffIDs, id)
 	}
 	if c.WebhookURL != "" {
-		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-			return c, &configError{"WEBHOOK_URL", "must be the public https URL Telegram posts updates to"}
+		// Telegram's own Bot API posts only to https; a self-hosted Bot API
+		// server (TELEGRAM_API_URL) may post to http, on its own network.
+		selfHosted := !strings.EqualFold(api.Hostname(), "api.telegram.org")
+		u, err := url.Parse(c.WebhookURL)
+		switch {
+		case err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http":
+			return c, &configError{"WEBHOOK_URL", "must be the public https URL Telegram posts updates to, such as https://bot.example.org/hook"}
+		case u.Scheme == "http" && !selfHosted:
+			return c, &configError{"WEBHOOK_URL", "must start with https://: Telegram posts updates only to https (http works only with a self-hosted Bot API server in TELEGRAM_API_URL)"}
 		}
-		if len(c.WebhookSecret) < 16 || strings.Trim(c.WebhookSecret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
+		if len(c.WebhookSecret) < 16 || len(c.WebhookSecret) > 256 || strings.Trim(c.WebhookSecret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
 			return c, &configError{"WEBHOOK_SECRET", "needed with WEBHOOK_URL: 16–256 characters of A-Z a-z 0-9 _ - (for example `openssl rand -hex 32`)"}
 		}
 	}

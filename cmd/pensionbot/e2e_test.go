@@ -149,6 +149,9 @@ func TestCommandAfterChineseText(t *testing.T) {
 	}
 }
 
+// A double tap or a press on an old message is answered on the button
+// ("out of date"); the step is shown again at most once in a while, never
+// for a double tap: each showing would make the buttons above it stale.
 func TestStaleButton(t *testing.T) {
 	h := newHarness(t, 3, nil)
 	h.start()
@@ -157,28 +160,46 @@ func TestStaleButton(t *testing.T) {
 	first := h.wait(u.ID, 1)[0]
 	press(h, u, first, "English")
 	h.wait(u.ID, 3)
-	// Press the language button again on the old message.
-	_, cb := h.tg.PressButton(u, first.ID, first.Buttons[0][0].Data)
-	ms := h.wait(u.ID, 5)
-	if !strings.Contains(ms[3].Text, "out of date") {
-		t.Fatalf("stale press: %q", ms[3].Text)
-	}
-	if !strings.Contains(ms[4].Text, "What would you like") {
-		t.Fatalf("current step not shown again: %q", ms[4].Text)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if text, ok := h.tg.Answered(cb); ok {
-			if !strings.Contains(text, "out of date") {
-				t.Fatalf("callback answered with %q", text)
+	toast := func(cb string) string {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if text, ok := h.tg.Answered(cb); ok {
+				return text
 			}
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("callback not answered")
-		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatal("callback not answered")
+		return ""
 	}
+	quiet := func(n int) {
+		t.Helper()
+		time.Sleep(500 * time.Millisecond)
+		if ms := h.tg.Messages(u.ID); len(ms) != n {
+			t.Fatalf("%d messages, want %d: %q", len(ms), n, ms[len(ms)-1].Text)
+		}
+	}
+	// A double tap on the language button: a notice on the button only.
+	_, cb := h.tg.PressButton(u, first.ID, first.Buttons[0][0].Data)
+	if text := toast(cb); !strings.Contains(text, "out of date") {
+		t.Fatalf("double tap answered with %q", text)
+	}
+	quiet(3)
+	// Further on, a button far up: the step is shown again, once.
+	h.tg.SendText(u, "/help")
+	h.tg.SendText(u, "/help")
+	h.wait(u.ID, 7)
+	_, cb = h.tg.PressButton(u, first.ID, first.Buttons[0][0].Data)
+	ms := h.wait(u.ID, 9)
+	if !strings.Contains(ms[7].Text, "out of date") || !strings.Contains(ms[8].Text, "What would you like") {
+		t.Fatalf("old press: %q, %q", ms[7].Text, ms[8].Text)
+	}
+	if text := toast(cb); !strings.Contains(text, "out of date") {
+		t.Fatalf("old press answered with %q", text)
+	}
+	_, cb = h.tg.PressButton(u, first.ID, first.Buttons[0][0].Data)
+	if text := toast(cb); !strings.Contains(text, "out of date") {
+		t.Fatalf("second old press answered with %q", text)
+	}
+	quiet(9)
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -187,14 +208,14 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{map[string]string{}, "TELEGRAM_BOT_TOKEN: not set. Create a bot with @BotFather"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a"}, "DATA_KEY: not set"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": "short"}, "DATA_KEY:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "DEFAULT_LANGUAGE": "fr"}, "DEFAULT_LANGUAGE:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "STAFF_IDS": "12,x"}, "STAFF_IDS:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "WEBHOOK_URL": "https://x.example/hook"}, "WEBHOOK_SECRET:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "REDIS_URL": "mysql://x"}, "REDIS_URL:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "FAMILY_MAX": "many"}, "FAMILY_MAX:"},
-		{map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey(), "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken}, "DATA_KEY: not set"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": "short"}, "DATA_KEY:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "DEFAULT_LANGUAGE": "fr"}, "DEFAULT_LANGUAGE:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "STAFF_IDS": "12,x"}, "STAFF_IDS:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "WEBHOOK_URL": "https://x.example/hook"}, "WEBHOOK_SECRET:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "REDIS_URL": "mysql://x"}, "REDIS_URL:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "FAMILY_MAX": "many"}, "FAMILY_MAX:"},
+		{map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey(), "TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE:"},
 	} {
 		var stderr bytes.Buffer
 		code := run(context.Background(), func(k string) string { return tc.env[k] }, &stderr)

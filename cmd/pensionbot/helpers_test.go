@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,3 +16,7 @@ func redisClient(t testing.TB, db int) *redis.Client {
 }
 
 func startOwnRedis(t *testing.T) *redistest.Server { return redistest.MustStart(t) }
+
+// slowdown stretches the tests' waits: 1, or more under the race detector
+// (race_test.go).
+var slowdown = time.Duration(1)

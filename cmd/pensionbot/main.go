@@ -6,12 +6,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"pensionbot/bot"
 )
 
 func main() {
@@ -47,6 +50,12 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) int 
 		return 1
 	}
 	if err := app.Run(ctx); err != nil {
+		if errors.Is(err, bot.ErrTokenRefused) {
+			// Revoked while running: polling again cannot help, and a
+			// process that keeps running would hide it.
+			log.Error("stopped: TELEGRAM_BOT_TOKEN: "+tokenRefused, "err", err)
+			return 2
+		}
 		log.Error("stopped with an error", "err", err)
 		return 1
 	}

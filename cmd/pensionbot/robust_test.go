@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/internal/openaitest"
 	"pensionbot/internal/telegramtest"
 	"pensionbot/secret"
 	"pensionbot/store"
@@ -422,5 +424,94 @@ func TestFailingEffectBecomesDeadLetter(t *testing.T) {
 	}
 	if !found {
 		t.Error("dead letter not counted in pensionbot_dead_letters_total")
+	}
+}
+
+// A Redis that answers PING but refuses every write (out of memory under
+// noeviction) cannot commit an update: /healthz says so.
+func TestHealthWhenRedisRefusesWrites(t *testing.T) {
+	h := newHarness(t, 0, map[string]string{"ADMIN_LISTEN": "127.0.0.1:0"})
+	srv := startOwnRedis(t) // its own: this test starves it of memory
+	h.env["REDIS_URL"] = srv.URL(0)
+	app, _ := h.start()
+	health := func() int {
+		resp, err := http.Get("http://" + app.AdminAddr() + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := health(); code != http.StatusOK {
+		t.Fatalf("healthz %d with a healthy Redis", code)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"maxmemory-policy", "noeviction"}, {"maxmemory", "1"}} {
+		if err := rdb.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.Set(ctx, "probe", "x", 0).Err(); err == nil || !strings.Contains(err.Error(), "OOM") {
+		t.Fatalf("Redis still takes writes (%v): the test does not test anything", err)
+	}
+	if code := health(); code != http.StatusServiceUnavailable {
+		t.Fatalf("healthz %d while Redis refuses writes, want 503", code)
+	}
+	if err := rdb.ConfigSet(ctx, "maxmemory", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code := health(); code != http.StatusOK {
+		t.Fatalf("healthz %d once Redis takes writes again", code)
+	}
+}
+
+// kill -9 while an update sits in the person's inbox, stored but not yet
+// applied (the model is slow to answer it): the restarted program finds
+// it (the sweep at start) and applies it, though Telegram will not deliver
+// it again and the person does not write again.
+func TestBinaryAppliesQueuedUpdateAfterKill9(t *testing.T) {
+	ai := openaitest.New(t)
+	ai.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) {
+		return `{"topic":"payment","answer":"Take your ID card to the personal-payment window."}`, nil
+	})
+	ai.SetDelay(time.Minute) // the first process never gets the answer
+	h := newHarness(t, 21, map[string]string{
+		"OPENAI_BASE_URL": ai.URL, "OPENAI_API_KEY": ai.Key, "OPENAI_MODEL": "test-model", "ANSWERER": "llm",
+	})
+	startBin := h.binary()
+	cmd := startBin()
+	u := telegramtest.User{ID: 2014, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(u.ID, 1)[0], "English")
+	h.wait(u.ID, 3)
+	h.tg.SendText(u, "what do I bring to pay my premiums at the window?")
+	for deadline := time.Now().Add(10 * time.Second); len(ai.Requests()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the question never reached the model")
+		}
+	}
+	rdb := redisClient(t, 21)
+	inbox := fmt.Sprintf("{u:%d}:inbox", u.ID)
+	if n, err := rdb.ZCard(context.Background(), inbox).Result(); err != nil || n != 1 {
+		t.Fatalf("question not waiting in the inbox while the model thinks: %d %v", n, err)
+	}
+	cmd.Process.Kill() // kill -9, with the question stored and not applied
+	cmd.Wait()
+	if n := len(h.tg.Messages(u.ID)); n != 3 {
+		t.Fatalf("%d messages before the restart, want 3", n)
+	}
+
+	ai.SetDelay(0)
+	cmd = startBin()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// The killed process's lease lapses within one lease (15 s).
+	ms := h.tg.WaitMessages(t, u.ID, 5, 40*time.Second)
+	if !strings.Contains(ms[4].Text, "personal-payment window") {
+		t.Fatalf("queued question not answered after the restart: %q", ms[4].Text)
+	}
+	if n, _ := rdb.Exists(context.Background(), inbox).Result(); n != 0 {
+		t.Fatal("inbox not emptied")
 	}
 }

@@ -30,8 +30,9 @@ type Options struct {
 }
 
 // SandboxToken is the sandbox's default token: shaped like a real one so
-// the client library accepts it, and plainly not one.
-const SandboxToken = "123456:SANDBOX-not-a-telegram-token"
+// the client library and the program's shape check (35 characters after
+// the colon) accept it, and plainly not one.
+const SandboxToken = "123456:SANDBOX-not-a-telegram-token-000000"
 
 // Start starts a server outside a test, on a loopback port; the caller
 // Closes it. Where a test would fail (a Send* for a message that does not

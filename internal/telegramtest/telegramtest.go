@@ -216,12 +216,14 @@ type errorRecord struct {
 
 // New starts a fake Bot API server; t.Cleanup closes it. The token is
 // "123456:ABC-test-<hash of t.Name()>", so the bot's user id (the number
-// before ':') is BotID and the token is stable between runs.
+// before ':') is BotID and the token is stable between runs. The part
+// after the colon has 35 characters, like a real token's, so programs
+// that check a token's shape accept it.
 func New(t testing.TB) *Server {
 	t.Helper()
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(t.Name()))
-	s := newServer(t, fmt.Sprintf("%d:ABC-test-%016x", BotID, h.Sum64()))
+	s := newServer(t, fmt.Sprintf("%d:ABC-test-%026x", BotID, h.Sum64()))
 	t.Cleanup(s.Close)
 	return s
 }
