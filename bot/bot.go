@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pensionbot/flows"
-	"pensionbot/retry"
 	"pensionbot/locales"
+	"pensionbot/retry"
 	"pensionbot/store"
 )
 
@@ -167,7 +167,7 @@ func New(ctx context.Context, opt Options) (*Bot, error) {
 		opt: opt, engine: opt.Engine, store: opt.Store, catalog: opt.Catalog,
 		log: opt.Logger, metrics: m,
 		policy: retry.Policy{Attempts: opt.MaxAttempts, Base: opt.RetryBase, Max: 30 * time.Second},
-		kicks: map[int64]*time.Timer{}, warned: map[int64]time.Time{},
+		kicks:  map[int64]*time.Timer{}, warned: map[int64]time.Time{},
 	}
 	client, err := tg.New(opt.Token,
 		tg.WithServerURL(opt.APIURL),

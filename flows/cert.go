@@ -48,7 +48,7 @@ type Cert struct {
 	CardForwarded bool `json:"card_fwd,omitempty"`
 	// OpenKey is the keyed hash of the ID number under which the open case
 	// is held (never the number), so the decision can release it.
-	OpenKey   string    `json:"open,omitempty"`
+	OpenKey string `json:"open,omitempty"`
 	// Draft is the case ID this certification will be submitted under,
 	// drawn when it starts: random, so that the ID (kept in an audit
 	// record after /forget) points to nobody, and kept in the state, so
