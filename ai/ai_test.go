@@ -58,4 +58,3 @@ func TestDescribeQuotesNothing(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
