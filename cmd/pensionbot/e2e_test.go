@@ -230,7 +230,7 @@ var _ = fmt.Sprint
 
 func TestFamilyAndTimeZoneDefaults(t *testing.T) {
 	cfg, err := LoadConfig(func(k string) string {
-		return map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey()}[k]
+		return map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey()}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
