@@ -29,6 +29,16 @@ type Client struct {
 // key in cmd/).
 func New(c *openai.Client) *Client { return &Client{c: c} }
 
+// Detail is how closely a model looks at pictures.
+type Detail = openai.ImageURLDetail
+
+// The details a picture may be looked at with.
+const (
+	DetailHigh = openai.ImageURLDetailHigh
+	DetailLow  = openai.ImageURLDetailLow
+	DetailAuto = openai.ImageURLDetailAuto
+)
+
 // Part is one piece of the user's message: a text, or a picture as a data
 // URL (see photo.DataURL).
 type Part struct {
@@ -55,7 +65,7 @@ type Chat struct {
 	// server's default; use a small positive value for "almost none".
 	Temperature float32
 	// Detail is how closely pictures are looked at (default high).
-	Detail openai.ImageURLDetail
+	Detail Detail
 }
 
 // Reply is a model's answer.
@@ -128,6 +138,17 @@ func request(ch Chat) openai.ChatCompletionRequest {
 // fence matches a Markdown code fence around an answer.
 var fence = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*(.*?)```")
 
+// Unfence returns the inside of an answer that is one ``` fence and
+// nothing else, and any other answer as it is (trimmed): for callers that
+// want the object and nothing around it.
+func Unfence(content string) string {
+	text := strings.TrimSpace(content)
+	if m := fence.FindStringSubmatchIndex(text); m != nil && m[0] == 0 && m[1] == len(text) {
+		return strings.TrimSpace(text[m[2]:m[3]])
+	}
+	return text
+}
+
 // Objects returns the texts in a model's answer that may be the JSON
 // object asked for, most likely first: the whole answer, the inside of
 // each ``` fence, and the first balanced {...} in the text (models wrap
@@ -199,6 +220,49 @@ func Describe(err error) string {
 	}
 	return msg
 }
+
+// Attrs describes a failed call for a structured log line, without its
+// text: the kind of failure ("timeout", "canceled", "api_error",
+// "http_error", "transport") and status codes. parent is the caller's own
+// context, to tell a call's timeout from the caller giving up.
+func Attrs(parent context.Context, err error) []any {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && parent.Err() == nil:
+		return []any{"cause", "timeout"}
+	case errors.Is(err, context.Canceled) || parent.Err() != nil:
+		return []any{"cause", "canceled"}
+	case errors.As(err, &apiErr):
+		return []any{"cause", "api_error", "status", apiErr.HTTPStatusCode, "type", apiErr.Type, "code", fmt.Sprint(apiErr.Code)}
+	case errors.As(err, &reqErr):
+		return []any{"cause", "http_error", "status", reqErr.HTTPStatusCode}
+	}
+	return []any{"cause", "transport", "error_type", fmt.Sprintf("%T", errors.Unwrap(err))}
+}
+
+// Redact bounds what an error prints, keeping its cause for errors.Is and
+// errors.As: servers sometimes echo parts of the request in an error, and
+// the request holds pictures of cards and faces.
+func Redact(err error) error {
+	msg := dataURLs.ReplaceAllString(err.Error(), "data:…")
+	if len(msg) > 300 {
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// redactedError prints a bounded message and unwraps to the cause.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Transcribe turns speech into text with a transcription model; lang is a
 // hint ("zh", "en", "es" or "").

@@ -13,8 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
-	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/ai"
 	"pensionbot/flows"
 	"pensionbot/locales"
 )
@@ -51,18 +51,18 @@ type LLMOptions struct {
 // the system prompt depends on the language alone and is built once, so no
 // question can change it. An LLM is safe for concurrent use.
 type LLM struct {
-	client   *openai.Client
+	client   *ai.Client
 	model    string
 	fallback flows.Answerer
 	opts     LLMOptions
 	log      *slog.Logger
 	prompts  map[string]string // language → system prompt
-	format   *openai.ChatCompletionResponseFormat
+	schema   *ai.Schema
 }
 
 // NewLLM prepares an LLM. It renders the system prompt of every supported
 // language from b and fails when a message is missing in one of them.
-func NewLLM(client *openai.Client, model string, b *i18n.Bundle, fallback flows.Answerer, opts LLMOptions) (*LLM, error) {
+func NewLLM(client *ai.Client, model string, b *i18n.Bundle, fallback flows.Answerer, opts LLMOptions) (*LLM, error) {
 	switch {
 	case client == nil:
 		return nil, errors.New("answer: NewLLM: nil client")
@@ -99,14 +99,10 @@ func NewLLM(client *openai.Client, model string, b *i18n.Bundle, fallback flows.
 		opts:     opts,
 		log:      log,
 		prompts:  make(map[string]string, len(locales.Supported)),
-		format: &openai.ChatCompletionResponseFormat{
-			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
-				Name:        "faq_answer",
-				Description: "The topic of the bot's knowledge that answers the question, and the answer.",
-				Schema:      answerSchema(),
-				Strict:      true,
-			},
+		schema: &ai.Schema{
+			Name:        "faq_answer",
+			Description: "The topic of the bot's knowledge that answers the question, and the answer.",
+			JSON:        answerSchema(),
 		},
 	}
 	for _, lang := range locales.Supported {
@@ -289,54 +285,23 @@ func (l *LLM) Answer(ctx context.Context, lang, question string) (flows.Answer, 
 	}
 	callCtx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
-	req := openai.ChatCompletionRequest{
-		Model: l.model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: prompt},
-			{Role: openai.ChatMessageRoleUser, Content: l.userMessage(question)},
-		},
-		Temperature:    l.opts.Temperature,
-		ResponseFormat: l.format,
-	}
-	if l.opts.MaxTokens > 0 {
-		req.MaxCompletionTokens = l.opts.MaxTokens
-	}
 	start := time.Now()
-	resp, err := l.client.CreateChatCompletion(callCtx, req)
+	reply, err := l.client.Ask(callCtx, ai.Chat{
+		Model: l.model, System: prompt, Parts: []ai.Part{{Text: l.userMessage(question)}},
+		Schema: l.schema, MaxTokens: l.opts.MaxTokens, Temperature: l.opts.Temperature,
+	})
 	if err != nil {
 		l.log.Warn("answer: llm call failed, using fallback",
-			append([]any{"lang", lang, "model", l.model, "elapsed", time.Since(start).Round(time.Millisecond)}, errAttrs(ctx, err)...)...)
+			append([]any{"lang", lang, "model", l.model, "elapsed", time.Since(start).Round(time.Millisecond)}, ai.Attrs(ctx, err)...)...)
 		return l.fallback.Answer(ctx, lang, question)
 	}
-	if len(resp.Choices) == 0 {
-		l.log.Warn("answer: llm answer invalid, using fallback", "lang", lang, "model", l.model, "cause", "invalid", "reason", "no choices")
-		return l.fallback.Answer(ctx, lang, question)
-	}
-	a, reason := l.parse(resp.Choices[0].Message.Content)
+	a, reason := l.parse(reply.Content)
 	if reason != "" {
 		l.log.Warn("answer: llm answer invalid, using fallback", "lang", lang, "model", l.model, "cause", "invalid",
-			"reason", reason, "finish_reason", string(resp.Choices[0].FinishReason))
+			"reason", reason, "finish_reason", reply.FinishReason)
 		return l.fallback.Answer(ctx, lang, question)
 	}
 	return a, nil
-}
-
-// errAttrs describes a failed call for the log without its text, which may
-// quote the request: the kind of failure and status codes only.
-func errAttrs(parent context.Context, err error) []any {
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) && parent.Err() == nil:
-		return []any{"cause", "timeout"}
-	case errors.Is(err, context.Canceled) || parent.Err() != nil:
-		return []any{"cause", "canceled"}
-	case errors.As(err, &apiErr):
-		return []any{"cause", "api_error", "status", apiErr.HTTPStatusCode, "type", apiErr.Type, "code", fmt.Sprint(apiErr.Code)}
-	case errors.As(err, &reqErr):
-		return []any{"cause", "http_error", "status", reqErr.HTTPStatusCode}
-	}
-	return []any{"cause", "transport", "error_type", fmt.Sprintf("%T", err)}
 }
 
 // modelReply is the JSON object the model must return.
@@ -348,22 +313,20 @@ type modelReply struct {
 // parse validates the model's content. It tolerates a ```json fence and
 // text around the object. It returns a reason when the content is unusable.
 func (l *LLM) parse(content string) (flows.Answer, string) {
-	s := strings.TrimSpace(content)
-	if strings.HasPrefix(s, "```") {
-		s = strings.TrimPrefix(s, "```")
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			s = s[i+1:] // drop the info string (json)
-		}
-		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "```"))
-	}
-	if i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}'); i >= 0 && j > i {
-		s = s[i : j+1]
-	} else {
-		return flows.Answer{}, "no JSON object"
-	}
 	var r modelReply
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		return flows.Answer{}, "malformed JSON"
+	reason := "no JSON object"
+	for _, c := range ai.Objects(content) {
+		if !strings.HasPrefix(c, "{") {
+			continue
+		}
+		if json.Unmarshal([]byte(c), &r) == nil {
+			reason = ""
+			break
+		}
+		reason = "malformed JSON"
+	}
+	if reason != "" {
+		return flows.Answer{}, reason
 	}
 	if r.Topic == nil || r.Answer == nil {
 		return flows.Answer{}, "missing field"

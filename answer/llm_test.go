@@ -14,6 +14,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/ai"
 	"pensionbot/flows"
 	"pensionbot/internal/openaitest"
 	"pensionbot/locales"
@@ -57,7 +58,7 @@ func newLLMFixture(t *testing.T, opts LLMOptions) llmFixture {
 	srv := openaitest.New(t)
 	logs := &syncBuffer{}
 	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	llm, err := NewLLM(srv.Client(), "test-model", b, faq, opts)
+	llm, err := NewLLM(ai.New(srv.Client()), "test-model", b, faq, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,13 +313,13 @@ func TestNewLLMValidates(t *testing.T) {
 	if _, err := NewLLM(nil, "m", b, faq, LLMOptions{}); err == nil {
 		t.Error("nil client accepted")
 	}
-	if _, err := NewLLM(srv.Client(), "", b, faq, LLMOptions{}); err == nil {
+	if _, err := NewLLM(ai.New(srv.Client()), "", b, faq, LLMOptions{}); err == nil {
 		t.Error("empty model accepted")
 	}
-	if _, err := NewLLM(srv.Client(), "m", b, nil, LLMOptions{}); err == nil {
+	if _, err := NewLLM(ai.New(srv.Client()), "m", b, nil, LLMOptions{}); err == nil {
 		t.Error("nil fallback accepted")
 	}
-	l, err := NewLLM(srv.Client(), "m", b, faq, LLMOptions{})
+	l, err := NewLLM(ai.New(srv.Client()), "m", b, faq, LLMOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 //
 //   - Tesseract: offline OCR with the tesseract binary (chi_sim and eng).
 //   - Vision: a vision-capable chat model behind an OpenAI-compatible API
-//     (go-openai), asked for JSON.
+//     (through package ai), asked for JSON.
 //   - None: reads nothing; the person types both fields.
 //
 // Whatever the backend, a number is returned only when it passes

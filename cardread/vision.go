@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
-
+	"pensionbot/ai"
 	"pensionbot/flows"
 	"pensionbot/idcard"
 	"pensionbot/photo"
@@ -48,7 +46,7 @@ type VisionOptions struct {
 	// pictures are scaled down (DefaultVisionMaxSide when 0).
 	MaxSide int
 	// Detail is the image_url detail (high when empty).
-	Detail openai.ImageURLDetail
+	Detail ai.Detail
 	// MaxPixels refuses larger pictures (DefaultMaxPixels when 0).
 	MaxPixels int
 	// Logger receives debug lines with timings and masked results; nil
@@ -68,14 +66,14 @@ type VisionOptions struct {
 // and checked like OCR output: the number must pass idcard.Parse, the name
 // must look like a Chinese name.
 type Vision struct {
-	client *openai.Client
+	client *ai.Client
 	model  string
 	opts   VisionOptions
 	logger *slog.Logger
 }
 
 // NewVision returns a reader that asks model through client.
-func NewVision(client *openai.Client, model string, opts VisionOptions) *Vision {
+func NewVision(client *ai.Client, model string, opts VisionOptions) *Vision {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultVisionTimeout
 	}
@@ -89,7 +87,7 @@ func NewVision(client *openai.Client, model string, opts VisionOptions) *Vision 
 		opts.MaxSide = DefaultVisionMaxSide
 	}
 	if opts.Detail == "" {
-		opts.Detail = openai.ImageURLDetailHigh
+		opts.Detail = ai.DetailHigh
 	}
 	if opts.MaxPixels <= 0 {
 		opts.MaxPixels = DefaultMaxPixels
@@ -136,21 +134,19 @@ func (v *Vision) ReadCard(ctx context.Context, data []byte) (flows.CardFields, e
 	if err != nil {
 		return flows.CardFields{}, fmt.Errorf("cardread: vision: %w", err)
 	}
-	req := v.request(url)
-	resp, err := v.client.CreateChatCompletion(ctx, req)
-	if err != nil {
-		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %w", v.model, redact(err))
-	}
-	if len(resp.Choices) == 0 {
+	reply, err := v.client.Ask(ctx, v.chat(url))
+	if errors.Is(err, ai.ErrNoChoices) {
 		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: no choices: %w", v.model, ErrBadAnswer)
 	}
-	msg := resp.Choices[0].Message
-	if msg.Content == "" && msg.Refusal != "" {
+	if err != nil {
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %w", v.model, ai.Redact(err))
+	}
+	if reply.Content == "" && reply.Refusal != "" {
 		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s refused: %w", v.model, ErrBadAnswer)
 	}
-	name, number, ok := parseAnswer(msg.Content)
+	name, number, ok := parseAnswer(reply.Content)
 	if !ok {
-		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %d-byte answer: %w", v.model, len(msg.Content), ErrBadAnswer)
+		return flows.CardFields{}, fmt.Errorf("cardread: vision model %s: %d-byte answer: %w", v.model, len(reply.Content), ErrBadAnswer)
 	}
 	var fields flows.CardFields
 	fields.Name = cleanName(name)
@@ -163,58 +159,30 @@ func (v *Vision) ReadCard(ctx context.Context, data []byte) (flows.CardFields, e
 		slog.String("number", idcard.Mask(fields.Number)),
 		slog.Bool("number_rejected", number != "" && fields.Number == ""),
 		slog.Bool("name", fields.Name != ""),
-		slog.Int("prompt_tokens", resp.Usage.PromptTokens),
-		slog.Int("completion_tokens", resp.Usage.CompletionTokens))
+		slog.Int("prompt_tokens", reply.PromptTokens),
+		slog.Int("completion_tokens", reply.CompletionTokens))
 	return fields, nil
 }
 
-// request builds the chat request. Reasoning models (o-series, gpt-5)
-// refuse max_tokens and a temperature; go-openai's own validator says
-// which, and such requests use max_completion_tokens instead.
-func (v *Vision) request(dataURL string) openai.ChatCompletionRequest {
-	req := openai.ChatCompletionRequest{
-		Model: v.model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: visionSystemPrompt},
-			{Role: openai.ChatMessageRoleUser, MultiContent: []openai.ChatMessagePart{
-				{Type: openai.ChatMessagePartTypeText, Text: visionUserPrompt},
-				{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: dataURL, Detail: v.opts.Detail}},
-			}},
-		},
-		MaxTokens:   v.opts.MaxTokens,
-		Temperature: v.opts.Temperature,
-		ResponseFormat: &openai.ChatCompletionResponseFormat{
-			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
-				Name:        "id_card_front",
-				Description: "Name and ID number read from the front of a Chinese resident identity card",
-				Schema:      visionSchema,
-				Strict:      true,
-			},
+// chat is the question to the model: the prompt, the picture, the schema.
+func (v *Vision) chat(dataURL string) ai.Chat {
+	return ai.Chat{
+		Model: v.model, System: visionSystemPrompt,
+		Parts:     []ai.Part{{Text: visionUserPrompt}, {Image: dataURL}},
+		MaxTokens: v.opts.MaxTokens, Temperature: v.opts.Temperature, Detail: v.opts.Detail,
+		Schema: &ai.Schema{
+			Name:        "id_card_front",
+			Description: "Name and ID number read from the front of a Chinese resident identity card",
+			JSON:        visionSchema,
 		},
 	}
-	if openai.NewReasoningValidator().Validate(req) != nil {
-		req.MaxCompletionTokens, req.MaxTokens = req.MaxTokens, 0
-		req.Temperature = 0
-	}
-	return req
 }
-
-// fence matches a Markdown code fence around the answer.
-var fence = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*(.*?)```")
 
 // parseAnswer finds the JSON object in a model's answer: the whole answer,
 // the inside of a ``` fence, or the first balanced {...} in the text. It
 // accepts a few other key spellings that models use despite the schema.
 func parseAnswer(content string) (name, number string, ok bool) {
-	candidates := []string{strings.TrimSpace(content)}
-	for _, m := range fence.FindAllStringSubmatch(content, -1) {
-		candidates = append(candidates, strings.TrimSpace(m[1]))
-	}
-	if obj := firstObject(content); obj != "" {
-		candidates = append(candidates, obj)
-	}
-	for _, c := range candidates {
+	for _, c := range ai.Objects(content) {
 		dec := json.NewDecoder(strings.NewReader(c))
 		dec.UseNumber() // an unquoted 18-digit number must keep its digits
 		var m map[string]any
@@ -245,59 +213,4 @@ func field(m map[string]any, keys ...string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// firstObject returns the first balanced {...} of s, minding strings.
-func firstObject(s string) string {
-	start := strings.IndexByte(s, '{')
-	if start < 0 {
-		return ""
-	}
-	depth, inString, escaped := 0, false, false
-	for i := start; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case inString:
-		case c == '{':
-			depth++
-		case c == '}':
-			depth--
-			if depth == 0 {
-				return s[start : i+1]
-			}
-		}
-	}
-	return ""
-}
-
-// dataURLs matches inline images that a server might echo in an error.
-var dataURLs = regexp.MustCompile(`data:[a-z/+-]+;base64,[A-Za-z0-9+/=]+`)
-
-// redactedError keeps the cause for errors.Is/As but prints a bounded
-// message without inline image data.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact bounds what an API error prints: servers sometimes echo parts of
-// the request, which holds the picture.
-func redact(err error) error {
-	msg := dataURLs.ReplaceAllString(err.Error(), "data:…")
-	if len(msg) > 300 {
-		msg = strings.ToValidUTF8(msg[:300], "") + "…"
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
 }

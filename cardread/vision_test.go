@@ -16,6 +16,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/ai"
 	"pensionbot/internal/cardgen"
 	"pensionbot/internal/openaitest"
 )
@@ -35,7 +36,7 @@ func newVision(t *testing.T, answer string, opts VisionOptions) (*Vision, *opena
 	t.Helper()
 	srv := openaitest.New(t)
 	srv.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) { return answer, nil })
-	return NewVision(srv.Client(), visionModel, opts), srv
+	return NewVision(ai.New(srv.Client()), visionModel, opts), srv
 }
 
 // want is what a reader should return.
@@ -143,7 +144,7 @@ func TestVisionReasoningModel(t *testing.T) {
 	srv.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) {
 		return `{"name":"王伟","id_number":""}`, nil
 	})
-	v := NewVision(srv.Client(), "o4-mini", VisionOptions{})
+	v := NewVision(ai.New(srv.Client()), "o4-mini", VisionOptions{})
 	got, err := v.ReadCard(context.Background(), fixture(t, "wang_wei.jpg"))
 	if err != nil || got.Name != "王伟" {
 		t.Fatalf("got %+v, %v", got, err)
@@ -174,7 +175,7 @@ func TestVisionHTTPError(t *testing.T) {
 	srv.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) {
 		return "", openaitest.Error(http.StatusInternalServerError, "The server had an error while processing your request.")
 	})
-	v := NewVision(srv.Client(), visionModel, VisionOptions{})
+	v := NewVision(ai.New(srv.Client()), visionModel, VisionOptions{})
 	_, err := v.ReadCard(context.Background(), fixture(t, "zhang_xiulan.png"))
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != http.StatusInternalServerError {
@@ -190,7 +191,7 @@ func TestVisionRedactsEchoedImage(t *testing.T) {
 	srv.SetChat(func(req openai.ChatCompletionRequest) (string, *openaitest.APIError) {
 		return "", openaitest.Error(http.StatusBadRequest, "Invalid image: "+openaitest.ImageURLs(req)[0])
 	})
-	v := NewVision(srv.Client(), visionModel, VisionOptions{})
+	v := NewVision(ai.New(srv.Client()), visionModel, VisionOptions{})
 	_, err := v.ReadCard(context.Background(), fixture(t, "wang_wei.jpg"))
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != http.StatusBadRequest {
@@ -207,7 +208,7 @@ func TestVisionTimeout(t *testing.T) {
 		return `{"name":"","id_number":""}`, nil
 	})
 	srv.SetDelay(10 * time.Second)
-	v := NewVision(srv.Client(), visionModel, VisionOptions{Timeout: 200 * time.Millisecond})
+	v := NewVision(ai.New(srv.Client()), visionModel, VisionOptions{Timeout: 200 * time.Millisecond})
 	start := time.Now()
 	_, err := v.ReadCard(context.Background(), fixture(t, "zhang_xiulan.png"))
 	if !errors.Is(err, context.DeadlineExceeded) {

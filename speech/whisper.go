@@ -4,7 +4,6 @@
 package speech
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,7 @@ import (
 	"time"
 	"unicode"
 
-	openai "github.com/sashabaranov/go-openai"
-
+	"pensionbot/ai"
 	"pensionbot/flows"
 )
 
@@ -42,20 +40,20 @@ type Options struct {
 	MaxBytes int
 }
 
-// Whisper transcribes with go-openai's audio API. It is safe for concurrent
+// Whisper transcribes through package ai (an OpenAI-compatible audio API). It is safe for concurrent
 // use.
 type Whisper struct {
-	client *openai.Client
+	client *ai.Client
 	opts   Options
 }
 
 // NewWhisper returns a Whisper that uses client.
-func NewWhisper(client *openai.Client, opts Options) (*Whisper, error) {
+func NewWhisper(client *ai.Client, opts Options) (*Whisper, error) {
 	if client == nil {
 		return nil, errors.New("speech: NewWhisper: nil client")
 	}
 	if strings.TrimSpace(opts.Model) == "" {
-		opts.Model = openai.Whisper1
+		opts.Model = "whisper-1"
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
@@ -121,20 +119,14 @@ func (w *Whisper) Transcribe(ctx context.Context, audio []byte, filename, lang s
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
 	defer cancel()
-	resp, err := w.client.CreateTranscription(ctx, openai.AudioRequest{
-		Model:    w.opts.Model,
-		FilePath: uploadName(filename),
-		Reader:   bytes.NewReader(audio),
-		Language: LanguageHint(lang),
-		Format:   openai.AudioResponseFormatJSON,
-	})
+	text, err := w.client.Transcribe(ctx, w.opts.Model, audio, uploadName(filename), LanguageHint(lang))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return "", fmt.Errorf("speech: transcribe with %s: timed out after %v: %w", w.opts.Model, w.opts.Timeout, err)
 		}
 		return "", fmt.Errorf("speech: transcribe with %s: %w", w.opts.Model, err)
 	}
-	text := strings.TrimSpace(resp.Text)
+	text = strings.TrimSpace(text)
 	if !hasWords(text) || isSilenceHallucination(text) {
 		return "", ErrNoSpeech
 	}

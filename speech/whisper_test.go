@@ -10,6 +10,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/ai"
 	"pensionbot/internal/openaitest"
 )
 
@@ -20,7 +21,7 @@ func TestTranscribe(t *testing.T) {
 	srv.SetTranscribe(func(c openaitest.TranscriptionCall) (string, *openaitest.APIError) {
 		return "  我妈的养老金怎么停了？\n", nil
 	})
-	w, err := NewWhisper(srv.Client(), Options{})
+	w, err := NewWhisper(ai.New(srv.Client()), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestTranscribe(t *testing.T) {
 func TestLanguageHints(t *testing.T) {
 	srv := openaitest.New(t)
 	srv.SetTranscribe(func(openaitest.TranscriptionCall) (string, *openaitest.APIError) { return "hola", nil })
-	w, err := NewWhisper(srv.Client(), Options{Model: "gpt-4o-mini-transcribe"})
+	w, err := NewWhisper(ai.New(srv.Client()), Options{Model: "gpt-4o-mini-transcribe"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestNoSpeech(t *testing.T) {
 	srv := openaitest.New(t)
 	var text string
 	srv.SetTranscribe(func(openaitest.TranscriptionCall) (string, *openaitest.APIError) { return text, nil })
-	w, _ := NewWhisper(srv.Client(), Options{})
+	w, _ := NewWhisper(ai.New(srv.Client()), Options{})
 	for _, text = range []string{"", "   \n", "…", "字幕由Amara.org社区提供", "Thanks for watching!"} {
 		_, err := w.Transcribe(context.Background(), voice, "v.ogg", "en")
 		if !errors.Is(err, ErrNoSpeech) {
@@ -113,7 +114,7 @@ func TestNoSpeech(t *testing.T) {
 func TestTooLarge(t *testing.T) {
 	srv := openaitest.New(t)
 	srv.SetTranscribe(func(openaitest.TranscriptionCall) (string, *openaitest.APIError) { return "x", nil })
-	w, _ := NewWhisper(srv.Client(), Options{MaxBytes: 16})
+	w, _ := NewWhisper(ai.New(srv.Client()), Options{MaxBytes: 16})
 	_, err := w.Transcribe(context.Background(), make([]byte, 17), "v.ogg", "en")
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)
@@ -121,7 +122,7 @@ func TestTooLarge(t *testing.T) {
 	if len(srv.Transcriptions()) != 0 {
 		t.Error("oversized audio was sent")
 	}
-	d, _ := NewWhisper(srv.Client(), Options{})
+	d, _ := NewWhisper(ai.New(srv.Client()), Options{})
 	if d.opts.MaxBytes != 20<<20 {
 		t.Errorf("default limit %d", d.opts.MaxBytes)
 	}
@@ -132,7 +133,7 @@ func TestErrorsWrapped(t *testing.T) {
 	srv.SetTranscribe(func(openaitest.TranscriptionCall) (string, *openaitest.APIError) {
 		return "", openaitest.Error(http.StatusBadRequest, "Invalid file format.")
 	})
-	w, _ := NewWhisper(srv.Client(), Options{})
+	w, _ := NewWhisper(ai.New(srv.Client()), Options{})
 	_, err := w.Transcribe(context.Background(), voice, "v.ogg", "es")
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != http.StatusBadRequest {
@@ -147,7 +148,7 @@ func TestTimeout(t *testing.T) {
 	srv := openaitest.New(t)
 	srv.SetTranscribe(func(openaitest.TranscriptionCall) (string, *openaitest.APIError) { return "late", nil })
 	srv.SetDelay(10 * time.Second)
-	w, _ := NewWhisper(srv.Client(), Options{Timeout: 100 * time.Millisecond})
+	w, _ := NewWhisper(ai.New(srv.Client()), Options{Timeout: 100 * time.Millisecond})
 	start := time.Now()
 	_, err := w.Transcribe(context.Background(), voice, "v.ogg", "en")
 	if !errors.Is(err, context.DeadlineExceeded) {

@@ -1,5 +1,5 @@
 // Package vision is a flows.Verifier that asks a vision-capable chat model
-// (through go-openai: OpenAI, or a local Ollama, vLLM or llama.cpp server)
+// (through package ai: OpenAI, or a local Ollama, vLLM or llama.cpp server)
 // whether the face photo shows the person on the ID card, and for the
 // general channel whether the liveness photo shows that person holding up
 // the right code.
@@ -25,13 +25,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	openai "github.com/sashabaranov/go-openai"
-
+	"pensionbot/ai"
 	"pensionbot/flows"
 	"pensionbot/photo"
 )
@@ -70,13 +68,13 @@ type Options struct {
 	// pictures are scaled down (DefaultMaxSide when 0).
 	MaxSide int
 	// Detail is the image_url detail (high when empty).
-	Detail openai.ImageURLDetail
+	Detail ai.Detail
 }
 
 // Verifier asks a model and passes every case it does not approve to a
 // fallback verifier. It is safe for concurrent use.
 type Verifier struct {
-	client   *openai.Client
+	client   *ai.Client
 	model    string
 	fallback flows.Verifier
 	opts     Options
@@ -87,7 +85,7 @@ type Verifier struct {
 // case the model does not approve to fallback. It panics when fallback is
 // nil: without it, cases the model does not approve would have nowhere to
 // go.
-func New(client *openai.Client, model string, fallback flows.Verifier, opts Options) *Verifier {
+func New(client *ai.Client, model string, fallback flows.Verifier, opts Options) *Verifier {
 	if fallback == nil {
 		panic("vision: New needs a fallback verifier (the staff review queue)")
 	}
@@ -107,7 +105,7 @@ func New(client *openai.Client, model string, fallback flows.Verifier, opts Opti
 		opts.MaxSide = DefaultMaxSide
 	}
 	if opts.Detail == "" {
-		opts.Detail = openai.ImageURLDetailHigh
+		opts.Detail = ai.DetailHigh
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -196,21 +194,18 @@ func (v *Verifier) judge(ctx context.Context, s flows.Submission) (*Answer, stri
 
 	ctx, cancel := context.WithTimeout(ctx, v.opts.Timeout)
 	defer cancel()
-	resp, err := v.client.CreateChatCompletion(ctx, v.request(urls, general, s.LivenessCode))
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, CauseTimeout, fmt.Sprintf("no answer within %v", v.opts.Timeout)
-		}
-		return nil, CauseRequestFailed, describe(err)
-	}
-	if len(resp.Choices) == 0 {
+	reply, err := v.client.Ask(ctx, v.chat(urls, general, s.LivenessCode))
+	switch {
+	case errors.Is(err, ai.ErrNoChoices):
 		return nil, CauseInvalid, "no choices"
-	}
-	msg := resp.Choices[0].Message
-	if msg.Content == "" && msg.Refusal != "" {
+	case err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)):
+		return nil, CauseTimeout, fmt.Sprintf("no answer within %v", v.opts.Timeout)
+	case err != nil:
+		return nil, CauseRequestFailed, ai.Describe(err)
+	case reply.Content == "" && reply.Refusal != "":
 		return nil, CauseRefused, ""
 	}
-	ans, err := ParseAnswer(msg.Content)
+	ans, err := ParseAnswer(reply.Content)
 	if err != nil {
 		return nil, CauseInvalid, err.Error()
 	}
@@ -246,48 +241,30 @@ var schema = json.RawMessage(`{"type":"object","properties":{` +
 	`"reason":{"type":"string","enum":["","` + strings.Join(flows.Reasons, `","`) + `"]}},` +
 	`"required":["same_person","confidence","liveness_ok","reason"],"additionalProperties":false}`)
 
-// request builds the chat request: the system prompt, then each photo
-// after a short text that says what it is. Reasoning models refuse
-// max_tokens and a temperature; go-openai's validator says which.
-func (v *Verifier) request(urls []string, general bool, code string) openai.ChatCompletionRequest {
+// chat is the question to the model: the system prompt, then each photo
+// after a short text that says what it is.
+func (v *Verifier) chat(urls []string, general bool, code string) ai.Chat {
 	labels := []string{"Photo 1: the front of the ID card.", "Photo 2: the face photo."}
 	if general {
 		labels = append(labels, fmt.Sprintf("Photo 3: the person holding up the code %q.", code))
 	}
-	var parts []openai.ChatMessagePart
+	var parts []ai.Part
 	for i, u := range urls {
-		parts = append(parts,
-			openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: labels[i]},
-			openai.ChatMessagePart{Type: openai.ChatMessagePartTypeImageURL, ImageURL: &openai.ChatMessageImageURL{URL: u, Detail: v.opts.Detail}})
+		parts = append(parts, ai.Part{Text: labels[i]}, ai.Part{Image: u})
 	}
 	task := "Compare photo 1 and photo 2. There is no photo 3."
 	if general {
 		task = fmt.Sprintf("Compare photo 1 and photo 2, and check photo 3 with the code %q.", code)
 	}
-	parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: task})
-	req := openai.ChatCompletionRequest{
-		Model: v.model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
-			{Role: openai.ChatMessageRoleUser, MultiContent: parts},
-		},
-		MaxTokens:   v.opts.MaxTokens,
-		Temperature: v.opts.Temperature,
-		ResponseFormat: &openai.ChatCompletionResponseFormat{
-			Type: openai.ChatCompletionResponseFormatTypeJSONSchema,
-			JSONSchema: &openai.ChatCompletionResponseFormatJSONSchema{
-				Name:        "face_check",
-				Description: "Whether the face photo shows the person on the ID card, and whether the liveness photo is right",
-				Schema:      schema,
-				Strict:      true,
-			},
+	return ai.Chat{
+		Model: v.model, System: systemPrompt, Parts: append(parts, ai.Part{Text: task}),
+		MaxTokens: v.opts.MaxTokens, Temperature: v.opts.Temperature, Detail: v.opts.Detail,
+		Schema: &ai.Schema{
+			Name:        "face_check",
+			Description: "Whether the face photo shows the person on the ID card, and whether the liveness photo is right",
+			JSON:        schema,
 		},
 	}
-	if openai.NewReasoningValidator().Validate(req) != nil {
-		req.MaxCompletionTokens, req.MaxTokens = req.MaxTokens, 0
-		req.Temperature = 0
-	}
-	return req
 }
 
 // dataURL decodes a picture defensively (size limits, EXIF orientation),
@@ -300,19 +277,15 @@ func (v *Verifier) dataURL(data []byte) (string, error) {
 	return photo.DataURL(img, v.opts.MaxSide)
 }
 
-// fence matches an answer wrapped in a Markdown code fence.
-var fence = regexp.MustCompile("(?s)^```[A-Za-z]*\\s*(.*?)\\s*```$")
-
 // ParseAnswer validates a model's answer: exactly one JSON object (bare or
 // in a ``` fence) with exactly the four fields, of the right types,
 // confidence within 0..1 and reason "" or one of flows.Reasons. Anything
 // else is an error wrapping ErrBadAnswer; the error never quotes the
 // answer.
 func ParseAnswer(content string) (Answer, error) {
-	text := strings.TrimSpace(content)
-	if m := fence.FindStringSubmatch(text); m != nil {
-		text = m[1]
-	}
+	// Strict: an answer that approves a case must be the object and
+	// nothing else.
+	text := ai.Unfence(content)
 	var raw struct {
 		SamePerson *bool    `json:"same_person"`
 		Confidence *float64 `json:"confidence"`
@@ -352,25 +325,4 @@ func decodeProblem(err error) string {
 		return "unknown field"
 	}
 	return "not an object"
-}
-
-// dataURLs matches inline images that a server might echo in an error.
-var dataURLs = regexp.MustCompile(`data:[a-z/+-]+;base64,[A-Za-z0-9+/=]+`)
-
-// describe says what went wrong with a request, for the log: the status and
-// error type of an API error, or a bounded message without inline images.
-func describe(err error) string {
-	var api *openai.APIError
-	if errors.As(err, &api) {
-		return fmt.Sprintf("HTTP %d %s %v", api.HTTPStatusCode, api.Type, api.Code)
-	}
-	var re *openai.RequestError
-	if errors.As(err, &re) {
-		return fmt.Sprintf("HTTP %d", re.HTTPStatusCode)
-	}
-	msg := dataURLs.ReplaceAllString(err.Error(), "data:…")
-	if len(msg) > 200 {
-		msg = strings.ToValidUTF8(msg[:200], "") + "…"
-	}
-	return msg
 }

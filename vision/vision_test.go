@@ -18,6 +18,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"pensionbot/ai"
 	"pensionbot/flows"
 	"pensionbot/internal/openaitest"
 	"pensionbot/vision"
@@ -115,7 +116,7 @@ func setup(t *testing.T, opts vision.Options, answer string, apiErr *openaitest.
 	f := &fixture{srv: openaitest.New(t), staff: &staff{}, logs: &logBuffer{}}
 	f.srv.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) { return answer, apiErr })
 	opts.Logger = slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.v = vision.New(f.srv.Client(), model, f.staff, opts)
+	f.v = vision.New(ai.New(f.srv.Client()), model, f.staff, opts)
 	return f
 }
 
@@ -372,7 +373,7 @@ func TestNewNeedsFallback(t *testing.T) {
 			t.Error("New without a fallback did not panic")
 		}
 	}()
-	vision.New(openai.NewClient("x"), model, nil, vision.Options{})
+	vision.New(ai.New(openai.NewClient("x")), model, nil, vision.Options{})
 }
 
 func TestParseAnswer(t *testing.T) {

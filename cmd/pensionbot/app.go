@@ -16,6 +16,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"pensionbot/agency"
+	"pensionbot/ai"
 	"pensionbot/answer"
 	"pensionbot/bot"
 	"pensionbot/cardread"
@@ -96,8 +97,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// model is configured.
 	oc := openai.DefaultConfig(cfg.OpenAIKey)
 	oc.BaseURL = cfg.OpenAIBaseURL
-	ai := openai.NewClientWithConfig(oc)
-	if env.Answerer, env.Transcriber, err = answerers(cfg, ai, catalog, log); err != nil {
+	model := ai.New(openai.NewClientWithConfig(oc))
+	if env.Answerer, env.Transcriber, err = answerers(cfg, model, catalog, log); err != nil {
 		return nil, err
 	}
 	// Certification: photos and records in Redis, checks in process, the
@@ -121,7 +122,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	family := store.NewFamily(rdb, cfg.DataKey)
 	env.FamilyMax, env.OpenCases, env.Links = cfg.FamilyMax, family, family
 	env.Location, env.DeletePhotos = cfg.TimeZone, cfg.DeletePhotos
-	if env.Cards, err = cardReader(cfg, ai, log); err != nil {
+	if env.Cards, err = cardReader(cfg, model, log); err != nil {
 		return nil, err
 	}
 	switch cfg.Verifier {
@@ -129,7 +130,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.tracker = agency.NewTracker(rdb, agency.TrackerOptions{Logger: log})
 		env.Verifier = agency.New(cfg.AgencyURL, cfg.AgencyToken, agency.Options{Logger: log, Tracker: a.tracker})
 	case "vision":
-		env.Verifier = vision.New(ai, cfg.VisionModel, queue, vision.Options{Logger: log})
+		env.Verifier = vision.New(model, cfg.VisionModel, queue, vision.Options{Logger: log})
 	default:
 		env.Verifier = queue
 	}
@@ -193,7 +194,7 @@ const tokenRefused = "Telegram refused this token (401 Unauthorized): it is mist
 // answerers builds the question answerer (the offline FAQ, or a model that
 // falls back to it) and, when a transcription model is set, the voice
 // transcriber.
-func answerers(cfg Config, client *openai.Client, catalog *locales.Catalog, log *slog.Logger) (flows.Answerer, flows.Transcriber, error) {
+func answerers(cfg Config, client *ai.Client, catalog *locales.Catalog, log *slog.Logger) (flows.Answerer, flows.Transcriber, error) {
 	faq, err := answer.NewFAQ(catalog.Bundle(), locales.Supported)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load the FAQ: %w", err)
@@ -225,7 +226,7 @@ func answerers(cfg Config, client *openai.Client, catalog *locales.Catalog, log 
 
 // cardReader picks the card reader: a vision model if configured, else
 // tesseract if installed, else none (the person types).
-func cardReader(cfg Config, ai *openai.Client, log *slog.Logger) (flows.CardReader, error) {
+func cardReader(cfg Config, model *ai.Client, log *slog.Logger) (flows.CardReader, error) {
 	mode := cfg.OCR
 	if mode == "auto" {
 		mode = "none"
@@ -238,7 +239,7 @@ func cardReader(cfg Config, ai *openai.Client, log *slog.Logger) (flows.CardRead
 	log.Info("reading ID cards", "ocr", mode)
 	switch mode {
 	case "vision":
-		return cardread.NewVision(ai, cfg.VisionModel, cardread.VisionOptions{}), nil
+		return cardread.NewVision(model, cfg.VisionModel, cardread.VisionOptions{}), nil
 	case "tesseract":
 		t, err := cardread.NewTesseract(cardread.TesseractOptions{})
 		if err != nil {
