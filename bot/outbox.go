@@ -138,7 +138,7 @@ func (b *Bot) dispatch(ctx context.Context, c *store.Claim) { b.dispatchFrom(ctx
 // dispatchFrom is dispatch where the claim's only entry is own, still in
 // memory from the commit.
 func (b *Bot) dispatchFrom(ctx context.Context, c *store.Claim, own *entry) {
-	stop := b.renewClaimWhileWorking(ctx, c)
+	stop := b.keepRenewed(ctx, "renew outbox claim", c.User, func(ctx context.Context) error { return b.store.RenewClaim(ctx, c) })
 	defer stop()
 	for len(c.Entries) > 0 {
 		if own != nil {
@@ -162,25 +162,6 @@ func (b *Bot) dispatchFrom(ctx context.Context, c *store.Claim, own *entry) {
 			return
 		}
 	}
-}
-
-func (b *Bot) renewClaimWhileWorking(ctx context.Context, c *store.Claim) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(b.opt.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if err := b.store.RenewClaim(ctx, c); err != nil {
-					b.log.Warn("renew outbox claim", "user", c.User, "err", err)
-				}
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 // deliverEntry performs one update's effects. An effect that fails for

@@ -176,7 +176,7 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 	// The lease is renewed while this update is worked on (a model's
 	// answer may take a while), so it can be short: after a crash another
 	// process takes over within one lease.
-	stop := b.renewWhileWorking(ctx, l)
+	stop := b.keepRenewed(ctx, "renew lease", l.User, func(ctx context.Context) error { return b.store.Renew(ctx, l) })
 	defer stop()
 	stopTyping := b.typingWhileSlow(ctx, sub.chat, in.Kind)
 	res := b.engine.Handle(ctx, state, in)
@@ -290,8 +290,11 @@ func (b *Bot) typingWhileSlow(ctx context.Context, chat int64, kind flows.Kind) 
 	return func() { close(done); <-finished }
 }
 
-// renewWhileWorking keeps the lease alive until stop is called.
-func (b *Bot) renewWhileWorking(ctx context.Context, l *store.Lease) (stop func()) {
+// keepRenewed renews a lease (a person's inbox, or their outbox claim)
+// every third of its length until stop is called, so that leases can be
+// short (after a crash another process goes on within one) while slow work
+// (a model's answer, a long retry_after) keeps them.
+func (b *Bot) keepRenewed(ctx context.Context, what string, user int64, renew func(context.Context) error) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(b.opt.Lease / 3)
@@ -301,8 +304,8 @@ func (b *Bot) renewWhileWorking(ctx context.Context, l *store.Lease) (stop func(
 			case <-done:
 				return
 			case <-t.C:
-				if err := b.store.Renew(ctx, l); err != nil {
-					b.log.Warn("renew lease", "user", l.User, "err", err)
+				if err := renew(ctx); err != nil {
+					b.log.Warn(what, "user", user, "err", err)
 				}
 			}
 		}

@@ -3,8 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/internal/proctest"
 	"pensionbot/internal/redistest"
 	"pensionbot/secret"
 )
@@ -84,17 +83,9 @@ func BenchmarkUpdateCycle(b *testing.B) {
 }
 
 func procCPU(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := proctest.CPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
-func newBenchStore(c *redis.Client) *Store {
-	sl, _ := secret.Parse(secret.NewKey())
-	return New(c, sl, Options{})
+	return d
 }

@@ -14,12 +14,18 @@ import (
 // green-channel case, typing name and number (OCR=none).
 func submitCase(t *testing.T, h *harness, u telegramtest.User) {
 	t.Helper()
+	submitCaseWith(t, h, u, func() { h.tg.SendPhoto(u, fixture(t, "li_jianguo_photo.jpg"), "") })
+}
+
+// submitCaseWith is submitCase with the card sent by sendCard.
+func submitCaseWith(t *testing.T, h *harness, u telegramtest.User, sendCard func()) {
+	t.Helper()
 	h.tg.SendText(u, "/start")
 	press(h, u, waitFor(t, h, u.ID, "language"), "English")
 	press(h, u, waitFor(t, h, u.ID, "What would you like"), "Certify now")
 	press(h, u, waitFor(t, h, u.ID, "Do you agree?"), "I agree")
 	waitFor(t, h, u.ID, "front of your ID card")
-	h.tg.SendPhoto(u, fixture(t, "li_jianguo_photo.jpg"), "")
+	sendCard()
 	waitFor(t, h, u.ID, "type your name")
 	h.tg.SendText(u, "李建国")
 	waitFor(t, h, u.ID, "18-character ID number")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/internal/proctest"
 	"pensionbot/internal/redistest"
 	"pensionbot/internal/telegramtest"
 	"pensionbot/secret"
@@ -102,15 +103,11 @@ func numCPU() int {
 
 // cpuTime is a process's user+system CPU time from /proc.
 func cpuTime(b *testing.B, pid int) time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := proctest.CPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	return d
 }
 
 // redisCommands is the number of commands the server ran, those run
