@@ -3,8 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
