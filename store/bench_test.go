@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"pensionbot/internal/proctest"
 	"pensionbot/internal/redistest"
 	"pensionbot/secret"
