@@ -167,6 +167,33 @@ func TestTesseractSideways(t *testing.T) {
 	}
 }
 
+// TestTesseractUpsideDown reads a card photographed upside down and one
+// on its other side. Read as they are they give no number and no label,
+// so the reader turns them (see readAll).
+func TestTesseractUpsideDown(t *testing.T) {
+	tr := needTesseract(t)
+	img, err := decodeImage(fixture(t, "li_jianguo_photo.jpg"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deg := range []int{180, 270} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, rotate90(toGray(img), deg)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := tr.ReadCard(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Number != cardgen.LiJianguo.Number {
+			t.Errorf("turned %d°: number %q, want %q", deg, got.Number, cardgen.LiJianguo.Number)
+		}
+		if got.Name != "" && got.Name != cardgen.LiJianguo.Name {
+			t.Errorf("turned %d°: wrong name %q", deg, got.Name)
+		}
+	}
+}
+
 func TestTesseractTimeout(t *testing.T) {
 	needTesseract(t)
 	tr, err := NewTesseract(TesseractOptions{Timeout: time.Millisecond})
