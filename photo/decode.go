@@ -29,6 +29,10 @@ type Limits struct {
 	// so a portrait selfie and a landscape card photo are judged alike.
 	// Zero disables the check.
 	MinWidth, MinHeight int
+	// MinEvenness is the Quality.Evenness below which Quality.Problem
+	// reports UnevenLight. Zero disables the check, as for portraits; use
+	// CardLimits for photos of cards.
+	MinEvenness float64
 }
 
 // DefaultLimits suits Telegram: compressed photos arrive with the longer
@@ -43,6 +47,14 @@ var DefaultLimits = Limits{
 	MinWidth:  640,
 	MinHeight: 400,
 }
+
+// CardLimits are DefaultLimits with the check for a shadow over part of
+// the card (MinEvenness), for photos of ID cards.
+var CardLimits = func() Limits {
+	lim := DefaultLimits
+	lim.MinEvenness = MinEvenness
+	return lim
+}()
 
 // Format names the container a picture was decoded from.
 type Format string
