@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pensionbot/internal/cardgen"
+	"pensionbot/photo"
 )
 
 var (
@@ -287,4 +288,40 @@ func BenchmarkTesseractCard(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// TestMinimumSizeReads ties photo.DefaultLimits to what reads: a photo of
+// a card filling most of the frame, at the smallest size the bot accepts,
+// gives the exact number.
+func TestMinimumSizeReads(t *testing.T) {
+	tr := needTesseract(t)
+	needFont(t)
+	lim := photo.DefaultLimits
+	w, h := max(lim.MinWidth, lim.MinHeight), min(lim.MinWidth, lim.MinHeight)
+	cards := []cardgen.Card{cardgen.ZhangXiulan, cardgen.WangWei, cardgen.HuangYongfu, cardgen.People[13]}
+	var wg sync.WaitGroup
+	for _, c := range cards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img, err := cardgen.Render(c)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			data, err := cardgen.Shoot(img, cardgen.Shot{Width: w, Height: h, CardShare: 0.85})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, err := tr.ReadCard(context.Background(), data)
+			if err != nil || got.Number != c.Number {
+				t.Errorf("%dx%d photo: number %q (%v), want the card's", w, h, got.Number, err)
+			}
+			if got.Name != "" && got.Name != c.Name {
+				t.Errorf("%dx%d photo: wrong name %q", w, h, got.Name)
+			}
+		}()
+	}
+	wg.Wait()
 }
