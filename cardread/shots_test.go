@@ -28,13 +28,23 @@ func needFont(t testing.TB) {
 // TestTesseractShots reads cardgen.ShotFixtures: photos of cards with the
 // damage real photos have (turned, upside down, in perspective, small in
 // clutter, JPEG quality 15, half in shadow, motion blur, noise, warm light,
-// small, on a patterned cloth). Nothing in the reader was tuned on one
-// picture of them; they measure it. A wrong name or number is worse than
-// none (the person has to notice it instead of typing), so none may be
-// wrong, and at least 90 % of the names must be exact.
+// small, on a patterned cloth). They measure the reader. A wrong name or
+// number is worse than none (the person has to notice it instead of
+// typing), so none may be wrong, and at least 90 % of the names must be
+// exact.
+//
+// With -race (make test) the rendering, decoding and image work in Go
+// take several times longer, so only the first two shots of each kind are
+// read there; go test ./cardread reads all of them.
 func TestTesseractShots(t *testing.T) {
-	tr := needTesseract(t)
+	needTesseract(t)
 	needFont(t)
+	// The reader's timeout guards the bot against a stuck process; here it
+	// would only make the result depend on the machine's load.
+	tr, err := NewTesseract(TesseractOptions{Timeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
 	type result struct {
 		f         cardgen.ShotFixture
 		name, num string
@@ -42,6 +52,16 @@ func TestTesseractShots(t *testing.T) {
 		took      time.Duration
 	}
 	fixtures := cardgen.ShotFixtures()
+	if raceDetector {
+		perKind := map[string]int{}
+		var some []cardgen.ShotFixture
+		for _, f := range fixtures {
+			if perKind[f.Kind]++; perKind[f.Kind] <= 2 {
+				some = append(some, f)
+			}
+		}
+		fixtures = some
+	}
 	results := make([]result, len(fixtures))
 	var wg sync.WaitGroup
 	// Rendering and reading in parallel; tr bounds the tesseract processes.

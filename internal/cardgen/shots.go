@@ -2,6 +2,8 @@ package cardgen
 
 import (
 	"fmt"
+	"image"
+	"sync"
 
 	"pensionbot/idcard"
 )
@@ -122,11 +124,20 @@ func ShotFixtures() []ShotFixture {
 	return out
 }
 
+// rendered caches Render's cards for ShotFixture.Encode: many shots show
+// the same card, and Render gives the same pixels for the same Card.
+// Shoot only reads the card.
+var rendered sync.Map // Card → *image.RGBA
+
 // Encode renders the fixture's photo as JPEG.
 func (f ShotFixture) Encode() ([]byte, error) {
-	img, err := Render(f.Card)
-	if err != nil {
-		return nil, err
+	img, ok := rendered.Load(f.Card)
+	if !ok {
+		r, err := Render(f.Card)
+		if err != nil {
+			return nil, err
+		}
+		img, _ = rendered.LoadOrStore(f.Card, r)
 	}
-	return Shoot(img, f.Shot)
+	return Shoot(img.(*image.RGBA), f.Shot)
 }
