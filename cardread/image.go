@@ -286,3 +286,120 @@ func median(g *image.Gray) uint8 {
 	}
 	return uint8(percentile(&hist, len(g.Pix), 0.5))
 }
+
+// flatten evens out the light over g: it divides every pixel by the
+// brightness of the paper around it, so that text in a shadow over half
+// the card, or under a lamp's fall-off, has the same contrast as text in
+// full light. A global threshold or contrast stretch cannot do this: the
+// shadowed paper is as dark as the ink in the light.
+//
+// The paper's brightness is the local maximum over a window larger than
+// the gaps inside a character (a Chinese character always has some paper
+// within a few strokes), computed on blocks of block pixels to keep it
+// cheap, then smoothed so that the shadow's soft edge is followed without
+// block seams.
+func flatten(g *image.Gray) *image.Gray {
+	return flattenBlocks(g, float64(max(4, max(g.Bounds().Dx(), g.Bounds().Dy())/160)))
+}
+
+// flattenBlocks is flatten with blocks of the given size: the window over
+// which the paper's brightness is taken is five blocks wide, and must be
+// wider than the gaps inside a character.
+func flattenBlocks(g *image.Gray, blockSize float64) *image.Gray {
+	block := max(2, int(blockSize))
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	bw, bh := (w+block-1)/block, (h+block-1)/block
+	if bw < 3 || bh < 3 {
+		return g
+	}
+	small := image.NewGray(image.Rect(0, 0, bw, bh))
+	for y := 0; y < h; y++ {
+		row := g.Pix[y*g.Stride : y*g.Stride+w]
+		out := small.Pix[(y/block)*small.Stride:]
+		for x, p := range row {
+			if p > out[x/block] {
+				out[x/block] = p
+			}
+		}
+	}
+	// A window of five blocks (about 50 px on a normalised page, more than
+	// a character's inner gaps and less than the shadow's reach).
+	bg := boxSmooth(maxFilter(small, 2), 2)
+	up := scaleTo(bg, w, h)
+	dst := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			p := float64(g.Pix[y*g.Stride+x])
+			b := math.Max(float64(up.Pix[y*up.Stride+x]), 16)
+			dst.Pix[y*dst.Stride+x] = uint8(math.Min(255, p*245/b))
+		}
+	}
+	return dst
+}
+
+// maxFilter returns the maximum of g over a (2r+1)² window at each pixel.
+func maxFilter(g *image.Gray, r int) *image.Gray {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	tmp := image.NewGray(g.Rect)
+	dst := image.NewGray(g.Rect)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m := uint8(0)
+			for k := max(0, x-r); k <= min(w-1, x+r); k++ {
+				m = max(m, g.Pix[y*g.Stride+k])
+			}
+			tmp.Pix[y*tmp.Stride+x] = m
+		}
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			m := uint8(0)
+			for k := max(0, y-r); k <= min(h-1, y+r); k++ {
+				m = max(m, tmp.Pix[k*tmp.Stride+x])
+			}
+			dst.Pix[y*dst.Stride+x] = m
+		}
+	}
+	return dst
+}
+
+// boxSmooth averages g over a (2r+1)² window (clamped at the edges).
+func boxSmooth(g *image.Gray, r int) *image.Gray {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	dst := image.NewGray(g.Rect)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			s, n := 0, 0
+			for dy := -r; dy <= r; dy++ {
+				for dx := -r; dx <= r; dx++ {
+					xx, yy := min(max(x+dx, 0), w-1), min(max(y+dy, 0), h-1)
+					s += int(g.Pix[yy*g.Stride+xx])
+					n++
+				}
+			}
+			dst.Pix[y*dst.Stride+x] = uint8(s / n)
+		}
+	}
+	return dst
+}
+
+// scaleTo resizes g to w×h bilinearly.
+func scaleTo(g *image.Gray, w, h int) *image.Gray {
+	dst := image.NewGray(image.Rect(0, 0, w, h))
+	draw.BiLinear.Scale(dst, dst.Bounds(), g, g.Bounds(), draw.Src, nil)
+	return dst
+}
+
+// sharpen applies an unsharp mask (g + amount·(g − blur(g))). A name
+// photographed small or slightly out of focus comes out of lineCrop's
+// enlargement soft, and tesseract then reads nothing in it; sharpened, it
+// often does.
+func sharpen(g *image.Gray, amount float64) *image.Gray {
+	blur := boxSmooth(g, 2)
+	dst := image.NewGray(g.Rect)
+	for i, p := range g.Pix {
+		v := float64(p) + amount*(float64(p)-float64(blur.Pix[i]))
+		dst.Pix[i] = uint8(math.Max(0, math.Min(255, v)))
+	}
+	return dst
+}

@@ -230,3 +230,48 @@ func nameFromNumber(num image.Rectangle, deg float64) (image.Rectangle, int) {
 	bw, bh := w*c+h*math.Abs(sn), h*c+w*math.Abs(sn)
 	return image.Rect(int(mx-bw/2), int(my-bh/2), int(mx+bw/2), int(my+bh/2)), int(h)
 }
+
+// snapName finds the name's line among the full pass's words near est, the
+// place the card's layout gives it from the number's (nameFromNumber).
+// That estimate is off by up to a line on a card photographed at an angle
+// (the layout is scaled from the number's line, and perspective shrinks
+// the card's far side), while the words are where the text really is.
+// The name is the card's first line and nothing is printed above it, so it
+// takes the topmost line of Han words from two name heights above est's
+// middle (the next line, sex and ethnicity, is about two name heights
+// below the name) to one below, and returns its box, character height and
+// words.
+func snapName(ws []word, est image.Rectangle, h int) (image.Rectangle, int, []word, bool) {
+	han := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+	}
+	cy := float64(est.Min.Y+est.Max.Y) / 2
+	var anchor *word
+	best := math.Inf(1)
+	for i, w := range ws {
+		wy := float64(w.box.Min.Y+w.box.Max.Y) / 2
+		if !han(w.text) || w.box.Min.X < est.Min.X-h || w.box.Min.X > est.Min.X+est.Dx()/2 {
+			continue
+		}
+		if wy > cy-2.2*float64(h) && wy < cy+float64(h) && wy < best {
+			best, anchor = wy, &ws[i]
+		}
+	}
+	if anchor == nil {
+		return image.Rectangle{}, 0, nil, false
+	}
+	// The line: from the leftmost Han word on the anchor's line within the
+	// estimate, chained rightwards as right of a label.
+	left := *anchor
+	for _, w := range ws {
+		if han(w.text) && w.box.Min.X < left.box.Min.X && w.box.Min.X >= est.Min.X-h && vOverlap(w.box, anchor.box) >= 0.4 {
+			left = w
+		}
+	}
+	start := image.Rect(left.box.Min.X-1, left.box.Min.Y, left.box.Min.X, left.box.Max.Y)
+	box, mh, line := wordsRightOf(ws, start, 3)
+	if len(line) == 0 {
+		return image.Rectangle{}, 0, nil, false
+	}
+	return box, mh, line, true
+}

@@ -67,9 +67,11 @@ type TesseractOptions struct {
 //  2. A full-page pass (chi_sim, sparse text, TSV output with word boxes)
 //     finds the number (the longest run of digit-like characters, or the
 //     space right of the 公民身份号码 label) and the name (right of 姓名,
-//     or where the card's layout puts it relative to the number). When it
-//     finds neither, tesseract's orientation detection is asked whether
-//     the picture is on its side, and the pass is repeated once turned.
+//     or, when that label was missed, the topmost line of Chinese words
+//     near where the card's layout puts the name relative to the number).
+//     When no valid number comes out of a page, the page is read again
+//     with its light evened out (a shadow over half the card), then turned
+//     upside down and on either side (see readAll).
 //  3. The number's line is cut out with a margin, straightened (projection
 //     profile), scaled so that its text is about 50 px high, thresholded
 //     (Otsu) and read as one line with the English model and a
@@ -84,10 +86,12 @@ type TesseractOptions struct {
 //     dropped) are tried, but only with evidence from a second reading,
 //     and only a single surviving candidate is accepted (see pickNumber);
 //     otherwise the number is left empty for the person to type.
-//  5. The name is read with chi_sim as one line, from the thresholded and
-//     the grey crop; when these and the full pass disagree, once more as a
-//     raw line, and the majority wins. It keeps only Chinese characters
-//     and the middle dot (2–6 characters, or a dotted minority name).
+//  5. The name is read with chi_sim as one line, from the thresholded, the
+//     grey and an evened-out, sharpened crop; when these and the full pass
+//     disagree, once more as a raw line. Only a clear majority is offered,
+//     and never a line that holds a card's label (see readName). It keeps
+//     only Chinese characters and the middle dot (2–6 characters, or a
+//     dotted minority name).
 //
 // Each tesseract process loads its model, which costs more than reading a
 // line, so crops read with the same settings go to one process as a
@@ -258,22 +262,143 @@ func (t *Tesseract) ReadCard(ctx context.Context, data []byte) (flows.CardFields
 	if err != nil {
 		return flows.CardFields{}, fmt.Errorf("cardread: tesseract: %w", err)
 	}
-	page := normalisePage(toGray(img))
-
-	ws, err := t.fullPass(ctx, page)
+	fields, pr, err := t.readAll(ctx, toGray(img))
 	if err != nil {
-		return flows.CardFields{}, fmt.Errorf("cardread: tesseract: full page: %w", err)
+		return flows.CardFields{}, fmt.Errorf("cardread: tesseract: %w", err)
 	}
-	found := findLayout(ws)
-	if !found.any() && contains(t.langs, "osd") {
-		if deg, ok := t.orientation(ctx, page); ok && deg != 0 {
-			page = rotate90(page, deg)
-			if ws, err = t.fullPass(ctx, page); err != nil {
-				return flows.CardFields{}, fmt.Errorf("cardread: tesseract: full page turned %d°: %w", deg, err)
+	found := pr.layout
+	t.logger.Debug("cardread: tesseract read a card",
+		slog.Duration("took", time.Since(start)),
+		slog.Int("passes", pr.passes),
+		slog.Int("turned", pr.turned),
+		slog.Bool("flattened", pr.flattened),
+		slog.String("number", idcard.Mask(fields.Number)),
+		slog.Bool("name", fields.Name != ""),
+		slog.Bool("number_line_found", found.hasNumber || found.hasNumberLabel),
+		slog.Bool("name_line_found", found.hasName))
+	return fields, nil
+}
+
+// pageRead is what one reading of a page gave.
+type pageRead struct {
+	fields    flows.CardFields
+	layout    layout
+	turned    int  // degrees the page was turned clockwise
+	flattened bool // whether the light was evened out (flatten)
+	passes    int  // pages read for this result, this one included
+}
+
+// card reports whether what was read looks like the front of a card: a
+// valid number, or both printed labels in place (a card the right way up
+// whose fields are hard to read: turning it will not help).
+func (p pageRead) card() bool {
+	return p.fields.Number != "" || p.layout.hasNumberLabel && p.layout.hasName && p.layout.nameFromLabel
+}
+
+// readAll reads the card in g, trying harder while what it read is not a
+// card:
+//
+//  1. the page as it is (contrast stretched);
+//  2. the page with its light evened out (flatten): a shadow over half the
+//     card leaves that half too dark for a global threshold. It is not the
+//     first choice because on evenly lit cards it changes the strokes a
+//     little, and tesseract's readings of a name change with them;
+//  3. the evened-out page turned by 180°, 90° and 270° (tesseract's
+//     orientation detection's guess first when the osd model is there): a
+//     card photographed upside down or sideways reads as nothing at all
+//     the right way up.
+//
+// The first reading with a valid number wins; when it has no name, the
+// evened-out page is read for the name too. Otherwise the reading of the
+// page the right way up is kept, for the name it may hold.
+func (t *Tesseract) readAll(ctx context.Context, g *image.Gray) (flows.CardFields, pageRead, error) {
+	page := normalisePage(g)
+	passes := 0
+	try := func(p *image.Gray, deg int, flat bool) (pageRead, error) {
+		passes++
+		fields, l, err := t.readPage(ctx, p)
+		if err != nil {
+			what := "page"
+			if flat {
+				what = "page with light evened out"
 			}
-			found = findLayout(ws)
+			return pageRead{}, fmt.Errorf("%s turned %d°: %w", what, deg, err)
+		}
+		return pageRead{fields: fields, layout: l, turned: deg, flattened: flat, passes: passes}, nil
+	}
+	first, err := try(page, 0, false)
+	if err != nil || first.fields.Number != "" && first.fields.Name != "" {
+		return first.fields, first, err
+	}
+	flat := autoContrast(flatten(page))
+	second, err := try(flat, 0, true)
+	if err != nil {
+		return flows.CardFields{}, pageRead{}, err
+	}
+	if first.fields.Number != "" {
+		// The number read but not the name: the evened-out page may give
+		// it (a shadow's edge across the name). Its name counts only if
+		// it saw the same card: the same number, or none.
+		if second.fields.Number == "" || second.fields.Number == first.fields.Number {
+			first.fields.Name = second.fields.Name
+		}
+		first.passes = passes
+		return first.fields, first, nil
+	}
+	upright := first
+	if second.fields.Number != "" || first.fields.Name == "" && second.fields.Name != "" {
+		upright = second
+	}
+	if upright.fields.Number != "" || first.card() || second.card() {
+		upright.passes = passes
+		return upright.fields, upright, nil
+	}
+	for _, deg := range t.turns(ctx, flat) {
+		r, err := try(rotate90(flat, deg), deg, true)
+		if err != nil {
+			return flows.CardFields{}, pageRead{}, err
+		}
+		if r.fields.Number != "" {
+			return r.fields, r, nil
 		}
 	}
+	upright.passes = passes
+	return upright.fields, upright, nil
+}
+
+// turns lists the quarter turns to try on a page that did not read as a
+// card: tesseract's orientation guess first (when the osd model is
+// installed; it is often wrong on a small card in a large photo), then
+// 180° (a card is more often put down upside down than sideways), then
+// 90° and 270°. A portrait page holds a landscape card sideways more
+// likely than upside down, so it tries the quarter turns first.
+func (t *Tesseract) turns(ctx context.Context, page *image.Gray) []int {
+	order := []int{180, 90, 270}
+	if page.Bounds().Dy() > page.Bounds().Dx() {
+		order = []int{90, 270, 180}
+	}
+	if contains(t.langs, "osd") {
+		if deg, ok := t.orientation(ctx, page); ok && deg != 0 {
+			out := []int{deg}
+			for _, d := range order {
+				if d != deg {
+					out = append(out, d)
+				}
+			}
+			return out
+		}
+	}
+	return order
+}
+
+// readPage reads one page: a full pass for the layout, then the number's
+// and the name's lines cut out and read.
+func (t *Tesseract) readPage(ctx context.Context, page *image.Gray) (flows.CardFields, layout, error) {
+	ws, err := t.fullPass(ctx, page)
+	if err != nil {
+		return flows.CardFields{}, layout{}, fmt.Errorf("full page: %w", err)
+	}
+	found := findLayout(ws)
 
 	// Cut the lines out first: the name's place and tilt may follow from
 	// the number's. Then read both at once.
@@ -284,17 +409,22 @@ func (t *Tesseract) ReadCard(ctx context.Context, data []byte) (flows.CardFields
 		if !found.hasNumber {
 			textH = found.numberLabel.Dy() * 5 / 4
 		}
-		grey, bin, deg := lineCrop(page, r, textH, math.NaN())
+		grey, bin, _, deg := lineCrop(page, r, textH, math.NaN())
 		numCrops, tilt = []*image.Gray{bin, grey}, deg
 		if !found.hasName && found.hasNumber {
 			found.name, found.nameH = nameFromNumber(found.number, deg)
 			found.hasName = true
+			if box, h, words, ok := snapName(ws, found.name, found.nameH); ok {
+				text, conf := joinWords(words)
+				found.name, found.nameH = box, max(h, found.nameH*3/4)
+				found.nameWords = word{text: text, conf: conf, box: box}
+			}
 		}
 	}
 	if found.hasName {
 		// A name is too short to measure a tilt on: use the number's.
-		grey, bin, _ := lineCrop(page, found.name, found.nameH, tilt)
-		nameCrops = []*image.Gray{bin, grey}
+		grey, bin, even, _ := lineCrop(page, found.name, found.nameH, tilt)
+		nameCrops = []*image.Gray{bin, grey, even}
 	}
 
 	now := t.opts.Now()
@@ -308,22 +438,16 @@ func (t *Tesseract) ReadCard(ctx context.Context, data []byte) (flows.CardFields
 	}()
 	go func() {
 		defer wg.Done()
-		fields.Name, nameErr = t.readName(ctx, nameCrops, found.nameWords)
+		fields.Name, nameErr = t.readName(ctx, nameCrops, found.nameWords, found.nameFromLabel)
 	}()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return flows.CardFields{}, fmt.Errorf("cardread: tesseract: %w", err)
+		return flows.CardFields{}, layout{}, err
 	}
 	if err := errors.Join(numErr, nameErr); err != nil {
-		return flows.CardFields{}, fmt.Errorf("cardread: tesseract: %w", err)
+		return flows.CardFields{}, layout{}, err
 	}
-	t.logger.Debug("cardread: tesseract read a card",
-		slog.Duration("took", time.Since(start)),
-		slog.String("number", idcard.Mask(fields.Number)),
-		slog.Bool("name", fields.Name != ""),
-		slog.Bool("number_line_found", found.hasNumber || found.hasNumberLabel),
-		slog.Bool("name_line_found", found.hasName))
-	return fields, nil
+	return fields, found, nil
 }
 
 // normalisePage stretches contrast and scales g so that its long side is
@@ -372,6 +496,9 @@ type layout struct {
 	nameWords                 word // the full pass's reading of the name
 	hasNumber, hasNumberLabel bool
 	hasName                   bool
+	// nameFromLabel is set when the name's place comes from the 姓名
+	// label, not from the number's place and the card's layout.
+	nameFromLabel bool
 }
 
 func (l layout) any() bool { return l.hasNumber || l.hasNumberLabel || l.hasName }
@@ -384,14 +511,14 @@ func findLayout(ws []word) layout {
 		box, h, words := wordsRightOf(ws, label, 3)
 		if !box.Empty() {
 			text, conf := joinWords(words)
-			l.name, l.nameH, l.hasName = box, h, true
+			l.name, l.nameH, l.hasName, l.nameFromLabel = box, h, true, true
 			l.nameWords = word{text: text, conf: conf, box: box}
 		} else {
 			// The label was read but not the name: look where it must be
 			// (the name is printed larger than the label, on its baseline).
 			h := label.Dy()
 			l.name = image.Rect(label.Max.X+h/2, label.Min.Y-h/3, label.Max.X+16*h, label.Max.Y)
-			l.nameH, l.hasName = h*3/2, true
+			l.nameH, l.hasName, l.nameFromLabel = h*3/2, true, true
 		}
 	}
 	return l
@@ -416,8 +543,10 @@ func (l layout) numberRegion() (image.Rectangle, bool) {
 // (or uses deg when it is not NaN), turns the region straight about r's
 // centre, cuts a band of the line's height with a small margin, and scales
 // it so that the text is about lineTextHeight pixels high. It returns the
-// band grey and thresholded (Otsu), both padded white, and the tilt.
-func lineCrop(page *image.Gray, r image.Rectangle, textH int, deg float64) (grey, binary *image.Gray, tilt float64) {
+// band grey, thresholded (Otsu), and with its light evened out and
+// sharpened (for text at a shadow's edge or soft from enlargement), all
+// padded white, and the tilt.
+func lineCrop(page *image.Gray, r image.Rectangle, textH int, deg float64) (grey, binary, even *image.Gray, tilt float64) {
 	const maxSkew = 6.0
 	textH = max(textH, 1)
 	th := float64(textH)
@@ -425,7 +554,7 @@ func lineCrop(page *image.Gray, r image.Rectangle, textH int, deg float64) (grey
 	outer := image.Rect(r.Min.X-textH, r.Min.Y-ext, r.Max.X+textH, r.Max.Y+ext).Intersect(page.Bounds())
 	c := crop(page, outer)
 	if c.Bounds().Empty() {
-		return c, c, 0
+		return c, c, c, 0
 	}
 	// r's centre in c's coordinates.
 	cx := float64(r.Min.X+r.Max.X)/2 - float64(outer.Min.X)
@@ -443,7 +572,11 @@ func lineCrop(page *image.Gray, r image.Rectangle, textH int, deg float64) (grey
 	f := math.Max(1, math.Min(4, lineTextHeight/th))
 	c = scaleGray(c, f)
 	b := binarize(c, otsu(c))
-	return pad(c, 16), pad(b, 16), deg
+	// Evened out before padding: the white border would pass for paper.
+	// The text is about lineTextHeight high, so blocks of a quarter of it
+	// make a window wider than a character's inner gaps.
+	e := sharpen(flattenBlocks(c, lineTextHeight/4), 1.5)
+	return pad(c, 16), pad(b, 16), pad(e, 16), deg
 }
 
 // numberTextHeight guesses the height of the number's characters from its
@@ -480,9 +613,17 @@ func (t *Tesseract) readNumber(ctx context.Context, crops []*image.Gray, chinese
 // as a third vote. When the readings that look like a name do not all
 // agree, it reads the crops again as raw lines (--psm 13, no layout
 // analysis): each mode misreads some names that the other gets right (7
-// inserts a 了 into 黄永福, 13 drops middle dots). The reading with the
-// most votes wins; ties go to the higher confidence.
-func (t *Tesseract) readName(ctx context.Context, crops []*image.Gray, fullPass word) (string, error) {
+// inserts a 了 into 黄永福, 13 drops middle dots).
+//
+// A name is offered only with a clear majority: at least two readings
+// agree, they are more than half of the readings that look like a name,
+// and at least twice as many as those of any other name. A single
+// reading, or a narrow lead, is too often a misread character (古 read as
+// 十, 英 as 黄) or another line of the card, and a wrong name that an
+// older person confirms is worse than an empty one they type. Readings that hold a card's label (性别, 民族, …) are not
+// names at all and get no vote: when the 姓名 label was missed the crop
+// may hold the sex and ethnicity line instead.
+func (t *Tesseract) readName(ctx context.Context, crops []*image.Gray, fullPass word, fromLabel bool) (string, error) {
 	type tally struct {
 		votes int
 		conf  float64
@@ -491,7 +632,7 @@ func (t *Tesseract) readName(ctx context.Context, crops []*image.Gray, fullPass 
 	reads := 0
 	vote := func(text string, conf float64) {
 		name := cleanName(text)
-		if name == "" {
+		if name == "" || holdsLabel(name) {
 			return
 		}
 		reads++
@@ -518,13 +659,41 @@ func (t *Tesseract) readName(ctx context.Context, crops []*image.Gray, fullPass 
 			}
 		}
 	}
-	best, bestV := "", tally{}
+	best, bestV, second, all := "", tally{}, 0, 0
 	for name, v := range votes {
-		if v.votes > bestV.votes || v.votes == bestV.votes && (v.conf > bestV.conf || v.conf == bestV.conf && name < best) {
+		all += v.votes
+		switch {
+		case v.votes > bestV.votes:
+			second = bestV.votes
 			best, bestV = name, *v
+		case v.votes > second:
+			second = v.votes
 		}
 	}
+	if bestV.votes < 2 || bestV.votes < 2*second || 2*bestV.votes <= all {
+		return "", nil
+	}
 	return best, nil
+}
+
+// labelWords are the labels printed on the front of a card. No name holds
+// one; a reading that does is another line of the card.
+var labelWords = []string{"姓名", "性别", "民族", "出生", "住址", "公民", "身份", "号码"}
+
+// labelOnly are characters of the labels that are not used in names, so
+// that one of them alone, misread neighbours aside (性刷, 民旅), marks a
+// label. 民, 生, 年, 月, 日, 公 and 名 are left out: names use them.
+const labelOnly = "性别族址身份号码"
+
+// holdsLabel reports whether name holds a card label, or starts with the
+// sex printed after one (男, 女: no surname).
+func holdsLabel(name string) bool {
+	for _, l := range labelWords {
+		if strings.Contains(name, l) {
+			return true
+		}
+	}
+	return strings.ContainsAny(name, labelOnly) || strings.HasPrefix(name, "男") || strings.HasPrefix(name, "女")
 }
 
 // joinWords concatenates words (Chinese has no spaces between them) and

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"pensionbot/internal/cardgen"
+	"pensionbot/photo"
 )
 
 var (
@@ -167,6 +168,33 @@ func TestTesseractSideways(t *testing.T) {
 	}
 }
 
+// TestTesseractUpsideDown reads a card photographed upside down and one
+// on its other side. Read as they are they give no number and no label,
+// so the reader turns them (see readAll).
+func TestTesseractUpsideDown(t *testing.T) {
+	tr := needTesseract(t)
+	img, err := decodeImage(fixture(t, "li_jianguo_photo.jpg"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, deg := range []int{180, 270} {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, rotate90(toGray(img), deg)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := tr.ReadCard(context.Background(), buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Number != cardgen.LiJianguo.Number {
+			t.Errorf("turned %d°: number %q, want %q", deg, got.Number, cardgen.LiJianguo.Number)
+		}
+		if got.Name != "" && got.Name != cardgen.LiJianguo.Name {
+			t.Errorf("turned %d°: wrong name %q", deg, got.Name)
+		}
+	}
+}
+
 func TestTesseractTimeout(t *testing.T) {
 	needTesseract(t)
 	tr, err := NewTesseract(TesseractOptions{Timeout: time.Millisecond})
@@ -260,4 +288,40 @@ func BenchmarkTesseractCard(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// TestMinimumSizeReads ties photo.DefaultLimits to what reads: a photo of
+// a card filling most of the frame, at the smallest size the bot accepts,
+// gives the exact number.
+func TestMinimumSizeReads(t *testing.T) {
+	tr := needTesseract(t)
+	needFont(t)
+	lim := photo.DefaultLimits
+	w, h := max(lim.MinWidth, lim.MinHeight), min(lim.MinWidth, lim.MinHeight)
+	cards := []cardgen.Card{cardgen.ZhangXiulan, cardgen.WangWei, cardgen.HuangYongfu, cardgen.People[13]}
+	var wg sync.WaitGroup
+	for _, c := range cards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img, err := cardgen.Render(c)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			data, err := cardgen.Shoot(img, cardgen.Shot{Width: w, Height: h, CardShare: 0.85})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got, err := tr.ReadCard(context.Background(), data)
+			if err != nil || got.Number != c.Number {
+				t.Errorf("%dx%d photo: number %q (%v), want the card's", w, h, got.Number, err)
+			}
+			if got.Name != "" && got.Name != c.Name {
+				t.Errorf("%dx%d photo: wrong name %q", w, h, got.Name)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -278,3 +278,64 @@ func TestSkewAndRotate(t *testing.T) {
 		t.Errorf("rotate90 bounds %v", r)
 	}
 }
+
+// TestHoldsLabel: lines of the card other than the name are never offered
+// as one, names that share characters with the labels are.
+func TestHoldsLabel(t *testing.T) {
+	for name, want := range map[string]bool{
+		"女民族汉":     true, // the sex and ethnicity line with its labels
+		"男民旅汉":     true, // 族 misread: 民 alone is no label, but 男 starts it
+		"性刷男":      true,
+		"民族汉":      true,
+		"出生年月":     true,
+		"住址北京市":    true,
+		"公民身份号码":   true,
+		"姓名张秀兰":    true,
+		"张秀兰":      false,
+		"张民生":      false, // 民 and 生 are in names
+		"李月华":      false,
+		"欧阳秀英":     false,
+		"马文华":      false,
+		"阿依古丽·买买提": false,
+	} {
+		if got := holdsLabel(name); got != want {
+			t.Errorf("holdsLabel(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestFlatten puts a shadow over the right half of a page of "text" and
+// checks that after flatten the text is as dark against its paper on both
+// sides, so that one threshold separates ink from paper everywhere.
+func TestFlatten(t *testing.T) {
+	const w, h = 1200, 400
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := 230.0
+			if (y/40)%2 == 1 && x%30 < 6 { // strokes on every other band
+				v = 40
+			}
+			// The shadow: a soft edge over 40 px around the middle.
+			v *= 1 - 0.65/(1+math.Exp(-float64(x-w/2)/10))
+			g.Pix[y*g.Stride+x] = uint8(v)
+		}
+	}
+	// Without flatten one threshold cannot serve both halves: the
+	// shadowed paper is as dark as ink.
+	if b := binarize(g, otsu(g)); b.Pix[50*b.Stride+w*3/4+10] != 0 && b.Pix[50*b.Stride+w/4+2] == 0 {
+		t.Fatal("the test page does not need flattening")
+	}
+	f := flatten(g)
+	b := binarize(f, otsu(f))
+	for _, p := range []image.Point{{10, 50}, {w/2 + 70, 50}, {w*3/4 + 10, 50}, {w - 20, 130}} {
+		if v := b.Pix[p.Y*b.Stride+p.X]; v != 255 {
+			t.Errorf("paper at %v is black after flatten", p)
+		}
+	}
+	for _, p := range []image.Point{{2, 50}, {w/2 + 62, 50}, {w - 28, 50}} { // stroke columns, band 1
+		if v := b.Pix[p.Y*b.Stride+p.X]; v != 0 {
+			t.Errorf("stroke at %v is white after flatten", p)
+		}
+	}
+}

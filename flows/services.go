@@ -74,6 +74,7 @@ const (
 	PhotoTooDark     PhotoProblem = "too_dark"
 	PhotoOverexposed PhotoProblem = "overexposed"
 	PhotoBlurred     PhotoProblem = "blurred"
+	PhotoUnevenLight PhotoProblem = "uneven_light"
 	PhotoNoFace      PhotoProblem = "no_face"
 	PhotoManyFaces   PhotoProblem = "many_faces"
 	PhotoFaceSmall   PhotoProblem = "face_too_small"

@@ -76,7 +76,8 @@ var minBirth = time.Date(1870, time.January, 1, 0, 0, 0, 0, time.UTC)
 // Parse checks: full-width digits and letters X/x (from Chinese input
 // methods) become ASCII, a lower-case x becomes X, and white space
 // (including the ideographic space U+3000) and dashes typed between groups
-// are dropped. It does not validate. Each byte that is not valid UTF-8
+// are dropped, and so are invisible characters that pasted text carries
+// (see invisible). It does not validate. Each byte that is not valid UTF-8
 // becomes U+FFFD: kept raw, stray bytes on either side of a dropped space
 // could join into a valid rune, and Normalize would not be idempotent.
 func Normalize(s string) string {
@@ -91,7 +92,7 @@ func Normalize(s string) string {
 			b.WriteByte(byte('0' + r - '０'))
 		case r == 'x' || r == 'Ｘ' || r == 'ｘ':
 			b.WriteByte('X')
-		case unicode.IsSpace(r) || isDash(r):
+		case unicode.IsSpace(r) || isDash(r) || invisible(r):
 			// dropped
 		default:
 			b.WriteString(s[i : i+size])
@@ -106,6 +107,17 @@ func Normalize(s string) string {
 // whole dash punctuation category plus the soft hyphen and minus sign.
 func isDash(r rune) bool {
 	return unicode.Is(unicode.Pd, r) || r == '\u00AD' || r == '\u2212'
+}
+
+// invisible reports whether r takes no room on screen: format characters
+// (category Cf: zero-width space and joiners, the byte order mark, bidi
+// marks and isolates, the word joiner, invisible operators, tag
+// characters) and variation selectors. Text copied from chat apps, web
+// pages and word processors brings them along; the person sees 18
+// characters and cannot find the 19th that Parse would complain about.
+// None of them can be part of a number, so dropping them loses nothing.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Variation_Selector, r)
 }
 
 // Parse normalises s (see Normalize) and validates it as a resident ID

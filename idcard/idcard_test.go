@@ -117,6 +117,42 @@ func TestParseNormalizes(t *testing.T) {
 	}
 }
 
+// TestParseStripsInvisible covers text pasted from chat apps, web pages and
+// documents: it carries characters that take no room on screen, so the
+// person sees 18 characters while Parse used to count 19 or more.
+func TestParseStripsInvisible(t *testing.T) {
+	const want = "11010519491231002X"
+	tests := []struct{ name, in string }{
+		{"zero-width space", "110105\u200B19491231002X"},
+		{"byte order mark at the start", "\uFEFF11010519491231002X"},
+		{"zero-width no-break space at the end", "11010519491231002X\uFEFF"},
+		{"zero-width joiner and non-joiner", "1101\u200D0519491231\u200C002X"},
+		{"left-to-right and right-to-left marks", "\u200E11010519491231002X\u200F"},
+		{"bidi embedding and isolate", "\u202A11010519491231002X\u202C\u2066\u2069"},
+		{"word joiner", "110105\u206019491231\u2060002X"},
+		{"Mongolian vowel separator", "110105\u180E19491231002X"},
+		{"variation selector", "11010519491231002X\uFE0F"},
+		{"interlinear annotation", "\uFFF911010519491231002X\uFFFB"},
+		{"tag characters", "11010519491231002X\U000E0001\U000E007F"},
+		{"invisible times", "1101051949123100\u20622X"},
+		{"mixed with spaces and full width", "\u200B１１０１０５ \uFEFF19491231\u200D 002ｘ\u200E"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := idcard.Normalize(tt.in); got != want {
+				t.Errorf("Normalize(%+q) = %+q, want %q", tt.in, got, want)
+			}
+			if id := mustParse(t, tt.in); id.Number != want {
+				t.Errorf("Parse(%+q).Number = %q, want %q", tt.in, id.Number, want)
+			}
+		})
+	}
+	// Stripping invisible characters must not make a short number pass.
+	if _, err := idcard.Parse("\u200B11010519491231002\u200B", now); !errors.Is(err, idcard.ErrLength) {
+		t.Errorf("17 characters between zero-width spaces: err = %v, want ErrLength", err)
+	}
+}
+
 func TestNormalizeKeepsOtherText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},
@@ -415,6 +451,7 @@ func FuzzParse(f *testing.F) {
 		"11010519491231002x", "１１０１０５１９４９１２３１００２Ｘ",
 		"110105 19491231 002X", "110105-19491231-002X", "110105\u300019491231\u3000002ｘ",
 		"", " ", "X", "1101051949023000", "11010520000229001\xff",
+		"\uFEFF11010519491231002X", "110105\u200B19491231\u200D002X\u200E",
 	} {
 		f.Add(s)
 	}

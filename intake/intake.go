@@ -36,7 +36,7 @@ func New() (*Checker, error) {
 	// A portrait is taller than wide and a face needs fewer pixels than
 	// the small print of a card.
 	faceLimits.MinWidth, faceLimits.MinHeight = 320, 320
-	return &Checker{faces: d, card: photo.DefaultLimits, face: faceLimits}, nil
+	return &Checker{faces: d, card: photo.CardLimits, face: faceLimits}, nil
 }
 
 // CheckCard checks a photo of an ID card.
@@ -100,6 +100,8 @@ func quality(p photo.Problem) flows.PhotoProblem {
 		return flows.PhotoOverexposed
 	case photo.Blurred:
 		return flows.PhotoBlurred
+	case photo.UnevenLight:
+		return flows.PhotoUnevenLight
 	}
 	return flows.PhotoOK
 }

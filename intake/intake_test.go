@@ -39,7 +39,8 @@ func TestCardFixtures(t *testing.T) {
 	}
 }
 
-// A card photographed in a dark room, and one under a lamp's glare.
+// A card photographed in a dark room, one under a lamp's glare, and one
+// with the phone's shadow over its right half.
 func TestDarkAndGlare(t *testing.T) {
 	c, err := New()
 	if err != nil {
@@ -54,11 +55,16 @@ func TestDarkAndGlare(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := src.Bounds()
-	dark, glare := image.NewRGBA(b), image.NewRGBA(b)
+	dark, glare, shadow := image.NewRGBA(b), image.NewRGBA(b), image.NewRGBA(b)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			r, g, bl, _ := src.At(x, y).RGBA()
 			dark.Set(x, y, color.RGBA{uint8(r >> 8 / 5), uint8(g >> 8 / 5), uint8(bl >> 8 / 5), 255})
+			if x > b.Dx()/2 {
+				shadow.Set(x, y, color.RGBA{uint8(r >> 8 * 2 / 5), uint8(g >> 8 * 2 / 5), uint8(bl >> 8 * 2 / 5), 255})
+			} else {
+				shadow.Set(x, y, src.At(x, y))
+			}
 			dx, dy := float64(x-b.Dx()/3)/float64(b.Dx()/3), float64(y-b.Dy()/2)/float64(b.Dy()/2)
 			if dx*dx+dy*dy < 1 {
 				glare.Set(x, y, color.White)
@@ -70,7 +76,7 @@ func TestDarkAndGlare(t *testing.T) {
 	for name, tc := range map[string]struct {
 		img  image.Image
 		want flows.PhotoProblem
-	}{"dark": {dark, flows.PhotoTooDark}, "glare": {glare, flows.PhotoOverexposed}} {
+	}{"dark": {dark, flows.PhotoTooDark}, "glare": {glare, flows.PhotoOverexposed}, "shadow": {shadow, flows.PhotoUnevenLight}} {
 		var buf bytes.Buffer
 		jpeg.Encode(&buf, tc.img, &jpeg.Options{Quality: 90})
 		if got, err := c.CheckCard(context.Background(), buf.Bytes()); err != nil || got != tc.want {

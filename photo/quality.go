@@ -1,6 +1,9 @@
 package photo
 
-import "image"
+import (
+	"image"
+	"slices"
+)
 
 // MeasureSide is the longer side of the greyscale copy Measure analyses.
 // 512 px keeps a 1280×960 photo's analysis to a few milliseconds and
@@ -37,6 +40,18 @@ const (
 	// smooth-skinned portrait scores 205 as it is and 93 enlarged 3× to
 	// 960×1200; blurred by a 3×3 box, 50.
 	MinSharpness = 80.0
+	// MinEvenness is the Evenness below which a picture is UnevenLight.
+	// Cards with a shadow over half of them (leaving 35–50 % of the light)
+	// measure 0.33–0.48; evenly lit cards 0.95–1.0 on wood, a checked cloth
+	// or with motion blur, noise or JPEG quality 15; a small card on a
+	// cluttered desk 0.55–0.59; a milder shadow leaving 60 % of the light,
+	// which still reads, 0.59 (see TestUnevenLightShots). In the shadows
+	// below the threshold the paper is about as dark as the ink in the
+	// light, and nothing is read from that half.
+	//
+	// It is not a default limit: faces are shaded by nature and a portrait
+	// has no text, so only card photos are checked (CardLimits).
+	MinEvenness = 0.52
 )
 
 // Problem is the first thing wrong with a picture, "" (OK) if nothing is.
@@ -53,6 +68,10 @@ const (
 	TooDark     Problem = "too_dark"
 	Overexposed Problem = "overexposed" // large blown-out areas or glare
 	Blurred     Problem = "blurred"
+	// UnevenLight is a shadow over part of the picture (a hand, the
+	// phone): the text in it is too dark to read next to the text in the
+	// light.
+	UnevenLight Problem = "uneven_light"
 )
 
 // Quality holds the measurements of one picture.
@@ -75,6 +94,12 @@ type Quality struct {
 	// are judged on one scale. In-focus photos score about 100–600, a flat
 	// picture 0.
 	Sharpness float64
+	// Evenness compares the light on the paper behind text across the
+	// picture: the brightness of the paper in the darker fifth of the
+	// picture's text-like cells over that in the brightest tenth. 1 is
+	// even light; a shadow over half a card gives about 0.4. Pictures
+	// with too few text-like cells to judge measure 1.
+	Evenness float64
 }
 
 // Measure computes the Quality of img.
@@ -96,11 +121,70 @@ func Measure(img image.Image) Quality {
 	q.Brightness = float64(sum) / n
 	q.Clipped = float64(clipped) / n
 	q.Sharpness = sharpness(g)
+	q.Evenness = evenness(g)
 	return q
 }
 
+// evenness measures how evenly the paper behind text is lit (see
+// Quality.Evenness). It cuts g into cells of evenCell pixels and keeps the
+// text-like ones: a cell's darkest pixels (ink) at least 40 levels below
+// its brightest (paper) and darker than 40 % of it. A shadow dims ink and
+// paper alike, so text in a shadow stays text-like, while smooth surfaces
+// (a table's grain, a plain cloth, the shadow itself) and the softer
+// edges of things on a desk (a grey pen on a grey desk) do not count. The
+// paper's brightness of a cell is its 95th percentile, the ink's its 5th,
+// robust to a few noisy pixels.
+func evenness(g *image.Gray) float64 {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	var papers []float64
+	var hist [256]int
+	n := evenCell * evenCell
+	for cy := 0; cy+evenCell <= h; cy += evenCell {
+		for cx := 0; cx+evenCell <= w; cx += evenCell {
+			clear(hist[:])
+			for y := cy; y < cy+evenCell; y++ {
+				for _, p := range g.Pix[y*g.Stride+cx : y*g.Stride+cx+evenCell] {
+					hist[p]++
+				}
+			}
+			ink, paper := histPercentile(&hist, n, 0.05), histPercentile(&hist, n, 0.95)
+			if paper-ink >= 40 && float64(ink) < 0.4*float64(paper) {
+				papers = append(papers, float64(paper))
+			}
+		}
+	}
+	if len(papers) < 12 {
+		return 1
+	}
+	slices.Sort(papers)
+	dark, light := papers[len(papers)/5], papers[len(papers)*9/10]
+	if light <= 0 {
+		return 1
+	}
+	return dark / light
+}
+
+// evenCell is the side of evenness's cells on the MeasureSide copy: about
+// a line of a card's text when the card fills half the frame.
+const evenCell = 16
+
+// histPercentile returns the grey level below which a share q of the n
+// pixels counted in hist lie.
+func histPercentile(hist *[256]int, n int, q float64) int {
+	want := int(float64(n) * q)
+	acc := 0
+	for v, c := range hist {
+		acc += c
+		if acc > want {
+			return v
+		}
+	}
+	return 255
+}
+
 // Problem returns the first problem in the order TooSmall, TooDark,
-// Overexposed, Blurred, or OK. Only lim's MinWidth and MinHeight are used.
+// Overexposed, UnevenLight, Blurred, or OK. Of lim, only MinWidth,
+// MinHeight and MinEvenness are used.
 func (q Quality) Problem(lim Limits) Problem {
 	switch {
 	case lim.tooSmall(q.Width, q.Height):
@@ -109,6 +193,8 @@ func (q Quality) Problem(lim Limits) Problem {
 		return TooDark
 	case q.Clipped > MaxClipped || q.Brightness > MaxBrightness:
 		return Overexposed
+	case q.Evenness < lim.MinEvenness:
+		return UnevenLight
 	case q.Sharpness < MinSharpness:
 		return Blurred
 	}

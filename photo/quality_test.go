@@ -223,3 +223,20 @@ func BenchmarkDecodeBomb(b *testing.B) {
 		Decode(data, DefaultLimits)
 	}
 }
+
+// TestJustUnderOldMinimum: photos a little under the old 640×400 minimum
+// read well (see DefaultLimits) and must not be refused as too small.
+func TestJustUnderOldMinimum(t *testing.T) {
+	for _, size := range []image.Point{{600, 450}, {480, 360}, {360, 480}} {
+		img := syntheticCard(size.X, size.Y)
+		if _, _, err := Decode(encodeJPEG(t, img, 90), DefaultLimits); err != nil {
+			t.Errorf("%v: Decode: %v", size, err)
+		}
+		if got := Measure(img).Problem(DefaultLimits); got == TooSmall {
+			t.Errorf("%v: too small", size)
+		}
+	}
+	if got := Measure(syntheticCard(440, 330)).Problem(DefaultLimits); got != TooSmall {
+		t.Errorf("440x330: %q, want too_small", got)
+	}
+}

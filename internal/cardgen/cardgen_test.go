@@ -198,3 +198,75 @@ func TestFixtureEncode(t *testing.T) {
 		}
 	}
 }
+
+func TestShoot(t *testing.T) {
+	needFont(t)
+	card, err := Render(WangWei)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := ShootImage(card, Shot{})
+	if b := plain.Bounds(); b.Dx() != PhotoWidth || b.Dy() != PhotoHeight {
+		t.Fatalf("default shot is %v", b)
+	}
+	if again := ShootImage(card, Shot{}); !bytes.Equal(plain.Pix, again.Pix) {
+		t.Error("ShootImage is not deterministic")
+	}
+	// The card lies in the middle of the frame, lighter than the table.
+	mean := func(img *image.RGBA, r image.Rectangle) float64 {
+		s, n := 0, 0
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				p := img.RGBAAt(x, y)
+				s += int(p.R) + int(p.G) + int(p.B)
+				n += 3
+			}
+		}
+		return float64(s) / float64(n)
+	}
+	mid, edge := image.Rect(400, 300, 440, 340), image.Rect(0, 0, 60, 60)
+	if m, e := mean(plain, mid), mean(plain, edge); m < e+60 {
+		t.Errorf("card (mean %.0f) not lighter than the table (%.0f)", m, e)
+	}
+	turned := ShootImage(card, Shot{QuarterTurns: 1, Width: 800, Height: 600})
+	if b := turned.Bounds(); b.Dx() != 600 || b.Dy() != 800 {
+		t.Errorf("a quarter turn of 800×600 is %v", b)
+	}
+	// The shadow darkens the card's right half (ShadowDegrees 0).
+	shadow := ShootImage(card, Shot{Shadow: 0.4})
+	left, right := image.Rect(300, 600, 340, 630), image.Rect(880, 600, 920, 630) // below the text and the portrait
+	if l, r := mean(shadow, left), mean(shadow, right); r > l*0.5 {
+		t.Errorf("shadow: right half %.0f, left half %.0f", r, l)
+	}
+	for _, s := range []Shot{{Backdrop: BackdropCloth}, {Backdrop: BackdropClutter}, {Tilt: 0.1}, {MotionBlur: 5}, {Warm: 1}} {
+		if bytes.Equal(ShootImage(card, s).Pix, plain.Pix) {
+			t.Errorf("%+v looks like the plain shot", s)
+		}
+	}
+}
+
+func TestShotFixtures(t *testing.T) {
+	fs := ShotFixtures()
+	if len(fs) < 40 {
+		t.Errorf("%d shot fixtures, want at least 40", len(fs))
+	}
+	names := map[string]bool{}
+	kinds := map[string]int{}
+	for _, f := range fs {
+		if names[f.Name] {
+			t.Errorf("two fixtures named %s", f.Name)
+		}
+		names[f.Name] = true
+		kinds[f.Kind]++
+	}
+	for _, k := range []string{"turned", "sideways", "upside-down", "perspective", "small-clutter", "jpeg15", "shadow", "motion", "noise", "warm", "small", "cloth"} {
+		if kinds[k] == 0 {
+			t.Errorf("no fixture of kind %s", k)
+		}
+	}
+	for _, c := range People {
+		if len(c.Number) != 18 {
+			t.Errorf("%s: number %q", c.Name, c.Number)
+		}
+	}
+}
