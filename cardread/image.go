@@ -1,19 +1,16 @@
 package cardread
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif" // formats a person may send
-	_ "image/jpeg"
-	_ "image/png"
 	"math"
 	"strconv"
 
 	"golang.org/x/image/draw"
 	"golang.org/x/image/math/f64"
-	_ "golang.org/x/image/webp"
+
+	"pensionbot/photo"
 )
 
 // ErrNotImage is returned (wrapped) when the bytes are not a picture in a
@@ -28,22 +25,20 @@ var ErrImageTooLarge = errors.New("image too large")
 // than any phone camera, and far less memory than a decompression bomb.
 const DefaultMaxPixels = 50_000_000
 
-// decodeImage checks the header first (image.DecodeConfig), so that a
-// picture claiming huge dimensions is refused before it is decoded.
+// decodeImage decodes a picture through the program's one image decoder
+// (photo.Decode: the header is checked before any pixel is decoded, so a
+// picture claiming huge dimensions costs nothing, and a photo sent as a
+// file is turned upright by its EXIF orientation).
 func decodeImage(data []byte, maxPixels int) (image.Image, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w (%d bytes)", ErrNotImage, len(data))
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/max(cfg.Height, 1) {
-		return nil, fmt.Errorf("%w: %s %dx%d, at most %d pixels", ErrImageTooLarge, format, cfg.Width, cfg.Height, maxPixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: decode %s: %w", ErrNotImage, format, err)
+	img, _, err := photo.Decode(data, photo.Limits{MaxPixels: maxPixels})
+	switch {
+	case errors.Is(err, photo.ErrTooManyPixels), errors.Is(err, photo.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrImageTooLarge, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w (%d bytes): %w", ErrNotImage, len(data), err)
 	}
 	return img, nil
 }
