@@ -517,3 +517,40 @@ func TestBinaryAppliesQueuedUpdateAfterKill9(t *testing.T) {
 		t.Fatal("inbox not emptied")
 	}
 }
+
+// In polling mode one person's slow update (a model taking its time) does
+// not hold back anyone else's: the poller goes on fetching while it runs.
+func TestSlowPersonDoesNotHoldBackOthers(t *testing.T) {
+	ai := openaitest.New(t)
+	ai.SetChat(func(openai.ChatCompletionRequest) (string, *openaitest.APIError) {
+		return `{"topic":"payment","answer":"Take your ID card to the personal-payment window."}`, nil
+	})
+	h := newHarness(t, 22, map[string]string{
+		"OPENAI_BASE_URL": ai.URL, "OPENAI_API_KEY": ai.Key, "OPENAI_MODEL": "test-model", "ANSWERER": "llm",
+	})
+	h.start()
+	slow := telegramtest.User{ID: 2021, LanguageCode: "en"}
+	quick := telegramtest.User{ID: 2022, LanguageCode: "en"}
+	for _, u := range []telegramtest.User{slow, quick} {
+		h.tg.SendText(u, "/start")
+		press(h, u, h.wait(u.ID, 1)[0], "English")
+		h.wait(u.ID, 3)
+	}
+	ai.SetDelay(8 * time.Second)
+	h.tg.SendText(slow, "what do I bring to pay my premiums at the window?")
+	for deadline := time.Now().Add(10 * time.Second); len(ai.Requests()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the question never reached the model")
+		}
+	}
+	start := time.Now()
+	h.tg.SendText(quick, "/help")
+	h.tg.WaitMessages(t, quick.ID, 4, 5*time.Second)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the quick person waited %v behind the slow one", d)
+	}
+	if n := len(h.tg.Messages(slow.ID)); n != 3 {
+		t.Fatalf("the slow person's answer came before the model's: %d messages", n)
+	}
+	h.tg.WaitMessages(t, slow.ID, 4, 20*time.Second)
+}
