@@ -13,7 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"pensionbot/agency"
-	"pensionbot/flows"
+	"pensionbot/domain"
 	"pensionbot/internal/agencytest"
 	"pensionbot/internal/redistest"
 )
@@ -29,14 +29,14 @@ const (
 	phone  = "13800138000"
 )
 
-func submission(caseID, channel string) flows.Submission {
-	s := flows.Submission{
+func submission(caseID, channel string) domain.Submission {
+	s := domain.Submission{
 		CaseID: caseID, User: 4242, Name: name, Number: number, Age: 75, Sex: "F",
 		Phone: phone, District: "朝阳区", Channel: channel,
 		Card: []byte("card-jpeg-bytes"), Face: []byte("face-jpeg-bytes"),
 		Submitted: time.Date(2025, 3, 1, 9, 29, 41, 0, time.FixedZone("CST", 8*3600)),
 	}
-	if channel == flows.ChannelGeneral {
+	if channel == domain.ChannelGeneral {
 		s.Liveness = []byte("liveness-jpeg-bytes")
 		s.LivenessCode = "4821"
 	}
@@ -103,11 +103,11 @@ func TestApprovedAtOnce(t *testing.T) {
 	c := agency.New(srv.URL, srv.Token, fastOptions(&logs))
 
 	before := time.Now().Add(-time.Second)
-	d, err := c.Submit(context.Background(), submission("c-1", flows.ChannelGeneral))
+	d, err := c.Submit(context.Background(), submission("c-1", domain.ChannelGeneral))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.CaseID != "c-1" || d.Outcome != flows.OutcomeApproved || d.Reason != "" || d.By != agency.By {
+	if d.CaseID != "c-1" || d.Outcome != domain.OutcomeApproved || d.Reason != "" || d.By != agency.By {
 		t.Errorf("decision = %+v", d)
 	}
 	if d.DecidedAt.Before(before) {
@@ -150,7 +150,7 @@ func TestGreenChannelSendsNoLiveness(t *testing.T) {
 	t.Parallel()
 	srv := agencytest.New(t)
 	c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-	if _, err := c.Submit(context.Background(), submission("c-g", flows.ChannelGreen)); err != nil {
+	if _, err := c.Submit(context.Background(), submission("c-g", domain.ChannelGreen)); err != nil {
 		t.Fatal(err)
 	}
 	b := srv.Requests()[0].Body
@@ -161,15 +161,15 @@ func TestGreenChannelSendsNoLiveness(t *testing.T) {
 
 func TestRejectedAtOnce(t *testing.T) {
 	t.Parallel()
-	for _, reason := range flows.Reasons {
+	for _, reason := range domain.Reasons {
 		srv := agencytest.New(t)
 		srv.SetPolicy(agencytest.Reject(reason))
 		c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-		d, err := c.Submit(context.Background(), submission("c-"+reason, flows.ChannelGreen))
+		d, err := c.Submit(context.Background(), submission("c-"+reason, domain.ChannelGreen))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Outcome != flows.OutcomeRejected || d.Reason != reason || d.By != agency.By || d.CaseID != "c-"+reason {
+		if d.Outcome != domain.OutcomeRejected || d.Reason != reason || d.By != agency.By || d.CaseID != "c-"+reason {
 			t.Errorf("decision = %+v, want rejected %s", d, reason)
 		}
 	}
@@ -186,11 +186,11 @@ func TestPendingDeliveredOnceByTracker(t *testing.T) {
 	c := agency.New(srv.URL, srv.Token, opts)
 	ctx := context.Background()
 
-	d, err := c.Submit(ctx, submission("c-p", flows.ChannelGeneral))
+	d, err := c.Submit(ctx, submission("c-p", domain.ChannelGeneral))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != flows.OutcomePending || d.CaseID != "c-p" || d.By != agency.By {
+	if d.Outcome != domain.OutcomePending || d.CaseID != "c-p" || d.By != agency.By {
 		t.Fatalf("decision = %+v, want pending", d)
 	}
 	tickets := srv.Tickets()
@@ -221,9 +221,9 @@ func TestPendingDeliveredOnceByTracker(t *testing.T) {
 	}
 
 	var mu sync.Mutex
-	var got []flows.Decision
+	var got []domain.Decision
 	var users []int64
-	deliver := func(ctx context.Context, user int64, d flows.Decision) error {
+	deliver := func(ctx context.Context, user int64, d domain.Decision) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, d)
@@ -248,7 +248,7 @@ func TestPendingDeliveredOnceByTracker(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- tr.Run(runCtx, 10*time.Millisecond, deliver) }()
 	time.Sleep(30 * time.Millisecond)
-	if err := srv.Decide(ticket, agencytest.StatusRejected, flows.ReasonLiveness); err != nil {
+	if err := srv.Decide(ticket, agencytest.StatusRejected, domain.ReasonLiveness); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -266,7 +266,7 @@ func TestPendingDeliveredOnceByTracker(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("delivered %d times, want once: %+v", len(got), got)
 	}
-	if d := got[0]; d.CaseID != "c-p" || d.Outcome != flows.OutcomeRejected || d.Reason != flows.ReasonLiveness ||
+	if d := got[0]; d.CaseID != "c-p" || d.Outcome != domain.OutcomeRejected || d.Reason != domain.ReasonLiveness ||
 		d.By != agency.By || d.DecidedAt.IsZero() || users[0] != 4242 {
 		t.Errorf("delivered %+v to %d", d, users[0])
 	}
@@ -285,7 +285,7 @@ func TestFailedDeliveryKeepsTicket(t *testing.T) {
 	opts.Tracker = tr
 	c := agency.New(srv.URL, srv.Token, opts)
 	ctx := context.Background()
-	if _, err := c.Submit(ctx, submission("c-f", flows.ChannelGreen)); err != nil {
+	if _, err := c.Submit(ctx, submission("c-f", domain.ChannelGreen)); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Decide(srv.Tickets()[0], agencytest.StatusApproved, ""); err != nil {
@@ -293,7 +293,7 @@ func TestFailedDeliveryKeepsTicket(t *testing.T) {
 	}
 
 	calls := 0
-	failing := func(ctx context.Context, user int64, d flows.Decision) error {
+	failing := func(ctx context.Context, user int64, d domain.Decision) error {
 		calls++
 		return errors.New("inbox down")
 	}
@@ -305,8 +305,8 @@ func TestFailedDeliveryKeepsTicket(t *testing.T) {
 	}
 
 	// Like a restart after a crash: the decision comes again, then once only.
-	var got []flows.Decision
-	ok := func(ctx context.Context, user int64, d flows.Decision) error {
+	var got []domain.Decision
+	ok := func(ctx context.Context, user int64, d domain.Decision) error {
 		got = append(got, d)
 		return nil
 	}
@@ -315,7 +315,7 @@ func TestFailedDeliveryKeepsTicket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(got) != 1 || got[0].Outcome != flows.OutcomeApproved || got[0].CaseID != "c-f" {
+	if len(got) != 1 || got[0].Outcome != domain.OutcomeApproved || got[0].CaseID != "c-f" {
 		t.Errorf("delivered %+v", got)
 	}
 }
@@ -333,7 +333,7 @@ func TestTrackerKeepsUnknownTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := 0
-	if err := tr.Poll(ctx, func(context.Context, int64, flows.Decision) error { calls++; return nil }); err != nil {
+	if err := tr.Poll(ctx, func(context.Context, int64, domain.Decision) error { calls++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if ps, _ := tr.List(ctx); calls != 0 || len(ps) != 1 {
@@ -359,13 +359,13 @@ func TestTrackerLock(t *testing.T) {
 	opts.Tracker = tr
 	c := agency.New(srv.URL, srv.Token, opts)
 	ctx := context.Background()
-	if _, err := c.Submit(ctx, submission("c-k", flows.ChannelGreen)); err != nil {
+	if _, err := c.Submit(ctx, submission("c-k", domain.ChannelGreen)); err != nil {
 		t.Fatal(err)
 	}
 	srv.Decide(srv.Tickets()[0], agencytest.StatusApproved, "")
 	rdb.Set(ctx, "{agencytest}:poll", "another-instance", time.Minute)
 	calls := 0
-	deliver := func(context.Context, int64, flows.Decision) error { calls++; return nil }
+	deliver := func(context.Context, int64, domain.Decision) error { calls++; return nil }
 	if err := tr.Poll(ctx, deliver); err != nil || calls != 0 {
 		t.Fatalf("with the lock held elsewhere: err %v, %d deliveries", err, calls)
 	}
@@ -381,7 +381,7 @@ func TestTrackerLock(t *testing.T) {
 func TestTrackerWithoutClient(t *testing.T) {
 	t.Parallel()
 	tr, _ := newTracker(t, 5, nil)
-	err := tr.Run(context.Background(), time.Millisecond, func(context.Context, int64, flows.Decision) error { return nil })
+	err := tr.Run(context.Background(), time.Millisecond, func(context.Context, int64, domain.Decision) error { return nil })
 	if !errors.Is(err, agency.ErrNoClient) {
 		t.Errorf("Run = %v, want ErrNoClient", err)
 	}
@@ -392,7 +392,7 @@ func TestPendingWithoutTracker(t *testing.T) {
 	srv := agencytest.New(t)
 	srv.SetPolicy(agencytest.Pend())
 	c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-	_, err := c.Submit(context.Background(), submission("c-n", flows.ChannelGreen))
+	_, err := c.Submit(context.Background(), submission("c-n", domain.ChannelGreen))
 	if !errors.Is(err, agency.ErrNoTracker) {
 		t.Errorf("err = %v, want ErrNoTracker", err)
 	}
@@ -405,11 +405,11 @@ func TestServerErrorsRetried(t *testing.T) {
 		srv.FailNext(2, status)
 		var logs logBuffer
 		c := agency.New(srv.URL, srv.Token, fastOptions(&logs))
-		d, err := c.Submit(context.Background(), submission("c-r", flows.ChannelGeneral))
+		d, err := c.Submit(context.Background(), submission("c-r", domain.ChannelGeneral))
 		if err != nil {
 			t.Fatalf("%d: %v", status, err)
 		}
-		if d.Outcome != flows.OutcomeApproved {
+		if d.Outcome != domain.OutcomeApproved {
 			t.Errorf("%d: decision %+v", status, d)
 		}
 		if n := len(srv.Requests()); n != 3 {
@@ -432,7 +432,7 @@ func TestServerErrorsGiveUp(t *testing.T) {
 	opts := fastOptions(nil)
 	opts.MaxAttempts = 4
 	c := agency.New(srv.URL, srv.Token, opts)
-	_, err := c.Submit(context.Background(), submission("c-x", flows.ChannelGreen))
+	_, err := c.Submit(context.Background(), submission("c-x", domain.ChannelGreen))
 	var ae *agency.Error
 	if !errors.As(err, &ae) || ae.Status != 500 || ae.Code != "internal" || !ae.Temporary() {
 		t.Fatalf("err = %v, want a 500 *Error", err)
@@ -449,7 +449,7 @@ func TestClientErrorsNotRetried(t *testing.T) {
 		srv := agencytest.New(t)
 		srv.FailNext(1, status)
 		c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-		_, err := c.Submit(context.Background(), submission("c-4", flows.ChannelGreen))
+		_, err := c.Submit(context.Background(), submission("c-4", domain.ChannelGreen))
 		var ae *agency.Error
 		if !errors.As(err, &ae) || ae.Status != status || ae.Code != "invalid_request" || ae.Temporary() {
 			t.Errorf("%d: err = %v", status, err)
@@ -464,7 +464,7 @@ func TestInvalidRequestAnswer(t *testing.T) {
 	t.Parallel()
 	srv := agencytest.New(t)
 	c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-	s := submission("c-bad", flows.ChannelGreen)
+	s := submission("c-bad", domain.ChannelGreen)
 	s.Number = "1101051949" // the fake refuses it with 400
 	_, err := c.Submit(context.Background(), s)
 	var ae *agency.Error
@@ -477,7 +477,7 @@ func TestWrongToken(t *testing.T) {
 	t.Parallel()
 	srv := agencytest.New(t)
 	c := agency.New(srv.URL, "not-the-token", fastOptions(nil))
-	_, err := c.Submit(context.Background(), submission("c-t", flows.ChannelGreen))
+	_, err := c.Submit(context.Background(), submission("c-t", domain.ChannelGreen))
 	var ae *agency.Error
 	if !errors.As(err, &ae) || ae.Status != 401 || ae.Code != "unauthorized" {
 		t.Fatalf("err = %v, want 401", err)
@@ -499,14 +499,14 @@ func TestIdempotentResubmission(t *testing.T) {
 
 	t.Run("lost answer", func(t *testing.T) {
 		srv := agencytest.New(t)
-		srv.SetPolicy(agencytest.Reject(flows.ReasonPhotoUnclear))
+		srv.SetPolicy(agencytest.Reject(domain.ReasonPhotoUnclear))
 		srv.LoseNextAnswers(1)
 		c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-		d, err := c.Submit(ctx, submission("c-i", flows.ChannelGeneral))
+		d, err := c.Submit(ctx, submission("c-i", domain.ChannelGeneral))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Outcome != flows.OutcomeRejected || d.Reason != flows.ReasonPhotoUnclear {
+		if d.Outcome != domain.OutcomeRejected || d.Reason != domain.ReasonPhotoUnclear {
 			t.Errorf("decision %+v", d)
 		}
 		reqs := srv.Requests()
@@ -526,7 +526,7 @@ func TestIdempotentResubmission(t *testing.T) {
 		opts.Tracker = tr
 		c := agency.New(srv.URL, srv.Token, opts)
 		for range 2 {
-			if d, err := c.Submit(ctx, submission("c-pp", flows.ChannelGreen)); err != nil || d.Outcome != flows.OutcomePending {
+			if d, err := c.Submit(ctx, submission("c-pp", domain.ChannelGreen)); err != nil || d.Outcome != domain.OutcomePending {
 				t.Fatalf("submit: %+v, %v", d, err)
 			}
 		}
@@ -536,7 +536,7 @@ func TestIdempotentResubmission(t *testing.T) {
 		}
 		// Once decided, a resubmission gets the decision at once.
 		srv.Decide(srv.Tickets()[0], agencytest.StatusApproved, "")
-		if d, err := c.Submit(ctx, submission("c-pp", flows.ChannelGreen)); err != nil || d.Outcome != flows.OutcomeApproved {
+		if d, err := c.Submit(ctx, submission("c-pp", domain.ChannelGreen)); err != nil || d.Outcome != domain.OutcomeApproved {
 			t.Errorf("after decision: %+v, %v", d, err)
 		}
 	})
@@ -544,10 +544,10 @@ func TestIdempotentResubmission(t *testing.T) {
 	t.Run("conflict", func(t *testing.T) {
 		srv := agencytest.New(t)
 		c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-		if _, err := c.Submit(ctx, submission("c-c", flows.ChannelGreen)); err != nil {
+		if _, err := c.Submit(ctx, submission("c-c", domain.ChannelGreen)); err != nil {
 			t.Fatal(err)
 		}
-		s := submission("c-c", flows.ChannelGreen)
+		s := submission("c-c", domain.ChannelGreen)
 		s.Face = []byte("another face")
 		_, err := c.Submit(ctx, s)
 		var ae *agency.Error
@@ -568,7 +568,7 @@ func TestTimeouts(t *testing.T) {
 		srv.SetDelay(10 * time.Second)
 		c := agency.New(srv.URL, srv.Token, agency.Options{Timeout: 50 * time.Millisecond, MaxAttempts: 2, Backoff: time.Millisecond})
 		start := time.Now()
-		_, err := c.Submit(context.Background(), submission("c-to", flows.ChannelGreen))
+		_, err := c.Submit(context.Background(), submission("c-to", domain.ChannelGreen))
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v, want a deadline", err)
 		}
@@ -588,8 +588,8 @@ func TestTimeouts(t *testing.T) {
 			time.Sleep(60 * time.Millisecond)
 			srv.SetDelay(0)
 		}()
-		d, err := c.Submit(context.Background(), submission("c-sf", flows.ChannelGreen))
-		if err != nil || d.Outcome != flows.OutcomeApproved {
+		d, err := c.Submit(context.Background(), submission("c-sf", domain.ChannelGreen))
+		if err != nil || d.Outcome != domain.OutcomeApproved {
 			t.Fatalf("%+v, %v", d, err)
 		}
 	})
@@ -618,14 +618,14 @@ func TestInvalidSubmissionNotSent(t *testing.T) {
 	t.Parallel()
 	srv := agencytest.New(t)
 	c := agency.New(srv.URL, srv.Token, fastOptions(nil))
-	for _, mod := range []func(*flows.Submission){
-		func(s *flows.Submission) { s.CaseID = "" },
-		func(s *flows.Submission) { s.Channel = "express" },
-		func(s *flows.Submission) { s.Face = nil },
-		func(s *flows.Submission) { s.Liveness = nil },
-		func(s *flows.Submission) { s.LivenessCode = "" },
+	for _, mod := range []func(*domain.Submission){
+		func(s *domain.Submission) { s.CaseID = "" },
+		func(s *domain.Submission) { s.Channel = "express" },
+		func(s *domain.Submission) { s.Face = nil },
+		func(s *domain.Submission) { s.Liveness = nil },
+		func(s *domain.Submission) { s.LivenessCode = "" },
 	} {
-		s := submission("c-v", flows.ChannelGeneral)
+		s := submission("c-v", domain.ChannelGeneral)
 		mod(&s)
 		_, err := c.Submit(context.Background(), s)
 		if !errors.Is(err, agency.ErrInvalidSubmission) {
@@ -648,22 +648,22 @@ func TestStatus(t *testing.T) {
 	opts.Tracker = tr
 	c := agency.New(srv.URL, srv.Token, opts)
 	ctx := context.Background()
-	if _, err := c.Submit(ctx, submission("c-s", flows.ChannelGreen)); err != nil {
+	if _, err := c.Submit(ctx, submission("c-s", domain.ChannelGreen)); err != nil {
 		t.Fatal(err)
 	}
 	ticket := srv.Tickets()[0]
 	d, err := c.Status(ctx, ticket)
-	if err != nil || d.Outcome != flows.OutcomePending || d.CaseID != "c-s" {
+	if err != nil || d.Outcome != domain.OutcomePending || d.CaseID != "c-s" {
 		t.Fatalf("%+v, %v", d, err)
 	}
 	decided := time.Date(2025, 3, 3, 6, 12, 9, 0, time.UTC)
 	srv.SetNow(func() time.Time { return decided })
-	srv.Decide(ticket, agencytest.StatusRejected, flows.ReasonNotInScope)
+	srv.Decide(ticket, agencytest.StatusRejected, domain.ReasonNotInScope)
 	d, err = c.Status(ctx, ticket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != flows.OutcomeRejected || d.Reason != flows.ReasonNotInScope || !d.DecidedAt.Equal(decided) || d.By != agency.By {
+	if d.Outcome != domain.OutcomeRejected || d.Reason != domain.ReasonNotInScope || !d.DecidedAt.Equal(decided) || d.By != agency.By {
 		t.Errorf("%+v", d)
 	}
 	var ae *agency.Error

@@ -1,7 +1,7 @@
 // Package agency is a client of a social-security agency's certification
 // service, as described in docs/agency-api.md (a contract we expect: no
 // real service exists yet). Client implements flows.Verifier: it sends a
-// case with its photos and maps the answer to a flows.Decision. Cases the
+// case with its photos and maps the answer to a domain.Decision. Cases the
 // agency decides later come back through a Tracker, which keeps the pending
 // tickets in Redis and polls them.
 //
@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/idcard"
 	"pensionbot/retry"
@@ -200,9 +201,9 @@ type (
 // by CaseID) and returns the agency's decision, or OutcomePending after
 // registering the ticket with the tracker. The error never contains
 // personal data.
-func (c *Client) Submit(ctx context.Context, s flows.Submission) (flows.Decision, error) {
+func (c *Client) Submit(ctx context.Context, s domain.Submission) (domain.Decision, error) {
 	if err := checkSubmission(s); err != nil {
-		return flows.Decision{}, err
+		return domain.Decision{}, err
 	}
 	start := time.Now()
 	w := certification{
@@ -222,7 +223,7 @@ func (c *Client) Submit(ctx context.Context, s flows.Submission) (flows.Decision
 	}
 	body, err := json.Marshal(w)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: case %s: encode: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("agency: case %s: encode: %w", s.CaseID, err)
 	}
 	log := c.logger.With(slog.String("case_id", s.CaseID), slog.String("channel", s.Channel),
 		slog.String("number", idcard.Mask(s.Number)))
@@ -230,27 +231,27 @@ func (c *Client) Submit(ctx context.Context, s flows.Submission) (flows.Decision
 	status, answer, attempts, err := c.do(ctx, log, http.MethodPost, "/v1/certifications", body)
 	if err != nil {
 		log.Warn("agency: submission failed", slog.Int("attempts", attempts), slog.Any("error", err))
-		return flows.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
 	}
 	if status != http.StatusOK && status != http.StatusAccepted {
-		return flows.Decision{}, fmt.Errorf("agency: submit case %s: HTTP %d: %w", s.CaseID, status, ErrBadAnswer)
+		return domain.Decision{}, fmt.Errorf("agency: submit case %s: HTTP %d: %w", s.CaseID, status, ErrBadAnswer)
 	}
 	st, err := parseStatus(answer)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
 	}
 	if st.CaseID != "" && st.CaseID != s.CaseID {
-		return flows.Decision{}, fmt.Errorf("agency: submit case %s: answer is for another case: %w", s.CaseID, ErrBadAnswer)
+		return domain.Decision{}, fmt.Errorf("agency: submit case %s: answer is for another case: %w", s.CaseID, ErrBadAnswer)
 	}
 	d, err := c.decision(log, st)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, err)
 	}
 	d.CaseID = s.CaseID
-	if d.Outcome == flows.OutcomePending {
+	if d.Outcome == domain.OutcomePending {
 		if c.tracker == nil {
 			log.Error("agency: case is pending but no tracker is configured", slog.String("ticket", st.Ticket))
-			return flows.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, ErrNoTracker)
+			return domain.Decision{}, fmt.Errorf("agency: submit case %s: %w", s.CaseID, ErrNoTracker)
 		}
 		// The agency holds the case now; registering the ticket must not
 		// fail because the caller's context ends just at this moment.
@@ -259,7 +260,7 @@ func (c *Client) Submit(ctx context.Context, s flows.Submission) (flows.Decision
 		cancel()
 		if err != nil {
 			log.Error("agency: cannot keep the ticket of a pending case", slog.String("ticket", st.Ticket), slog.Any("error", err))
-			return flows.Decision{}, fmt.Errorf("agency: submit case %s: keep ticket: %w", s.CaseID, err)
+			return domain.Decision{}, fmt.Errorf("agency: submit case %s: keep ticket: %w", s.CaseID, err)
 		}
 	}
 	log.Info("agency: case submitted", slog.String("outcome", d.Outcome), slog.String("reason", d.Reason),
@@ -270,51 +271,51 @@ func (c *Client) Submit(ctx context.Context, s flows.Submission) (flows.Decision
 // Status asks the agency about a pending ticket. The decision's Outcome is
 // OutcomePending while the case is undecided; CaseID is the agency's
 // case_id ("" when it sent none).
-func (c *Client) Status(ctx context.Context, ticket string) (flows.Decision, error) {
+func (c *Client) Status(ctx context.Context, ticket string) (domain.Decision, error) {
 	if ticket == "" {
-		return flows.Decision{}, errors.New("agency: status: empty ticket")
+		return domain.Decision{}, errors.New("agency: status: empty ticket")
 	}
 	log := c.logger.With(slog.String("ticket", ticket))
 	status, answer, _, err := c.do(ctx, log, http.MethodGet, "/v1/certifications/"+url.PathEscape(ticket), nil)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
+		return domain.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
 	}
 	if status != http.StatusOK {
-		return flows.Decision{}, fmt.Errorf("agency: status of ticket %s: HTTP %d: %w", ticket, status, ErrBadAnswer)
+		return domain.Decision{}, fmt.Errorf("agency: status of ticket %s: HTTP %d: %w", ticket, status, ErrBadAnswer)
 	}
 	st, err := parseStatus(answer)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
+		return domain.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
 	}
 	d, err := c.decision(log.With(slog.String("case_id", st.CaseID)), st)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
+		return domain.Decision{}, fmt.Errorf("agency: status of ticket %s: %w", ticket, err)
 	}
 	d.CaseID = st.CaseID
 	return d, nil
 }
 
 // decision maps a status object to a Decision (without CaseID).
-func (c *Client) decision(log *slog.Logger, st statusObject) (flows.Decision, error) {
-	d := flows.Decision{By: By}
+func (c *Client) decision(log *slog.Logger, st statusObject) (domain.Decision, error) {
+	d := domain.Decision{By: By}
 	switch st.Status {
-	case flows.OutcomePending:
+	case domain.OutcomePending:
 		if st.Ticket == "" {
-			return flows.Decision{}, fmt.Errorf("pending without a ticket: %w", ErrBadAnswer)
+			return domain.Decision{}, fmt.Errorf("pending without a ticket: %w", ErrBadAnswer)
 		}
-		d.Outcome = flows.OutcomePending
+		d.Outcome = domain.OutcomePending
 		return d, nil
-	case flows.OutcomeApproved:
-		d.Outcome = flows.OutcomeApproved
-	case flows.OutcomeRejected:
-		d.Outcome = flows.OutcomeRejected
+	case domain.OutcomeApproved:
+		d.Outcome = domain.OutcomeApproved
+	case domain.OutcomeRejected:
+		d.Outcome = domain.OutcomeRejected
 		d.Reason = st.Reason
-		if !slices.Contains(flows.Reasons, st.Reason) {
+		if !slices.Contains(domain.Reasons, st.Reason) {
 			log.Warn("agency: unknown rejection reason, taken as other", slog.String("reason", mask(st.Reason)))
-			d.Reason = flows.ReasonOther
+			d.Reason = domain.ReasonOther
 		}
 	default:
-		return flows.Decision{}, fmt.Errorf("status %q: %w", mask(st.Status), ErrBadAnswer)
+		return domain.Decision{}, fmt.Errorf("status %q: %w", mask(st.Status), ErrBadAnswer)
 	}
 	t, err := time.Parse(time.RFC3339, st.DecidedAt)
 	if err != nil {
@@ -335,18 +336,18 @@ func parseStatus(b []byte) (statusObject, error) {
 	return st, nil
 }
 
-func checkSubmission(s flows.Submission) error {
+func checkSubmission(s domain.Submission) error {
 	var problem string
 	switch {
 	case s.CaseID == "":
 		problem = "no case id"
-	case s.Channel != flows.ChannelGreen && s.Channel != flows.ChannelGeneral:
+	case s.Channel != domain.ChannelGreen && s.Channel != domain.ChannelGeneral:
 		problem = fmt.Sprintf("channel %q", s.Channel)
 	case len(s.Card) == 0:
 		problem = "no card photo"
 	case len(s.Face) == 0:
 		problem = "no face photo"
-	case s.Channel == flows.ChannelGeneral && (len(s.Liveness) == 0 || s.LivenessCode == ""):
+	case s.Channel == domain.ChannelGeneral && (len(s.Liveness) == 0 || s.LivenessCode == ""):
 		problem = "general channel without liveness photo and code"
 	default:
 		return nil

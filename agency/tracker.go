@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"pensionbot/flows"
+	"pensionbot/domain"
 )
 
 // Defaults of the tracker.
@@ -157,7 +157,7 @@ func (t *Tracker) Erase(ctx context.Context, user int64) error {
 // d.CaseID, because after a crash a decision can be delivered again. It returns ctx's error when ctx ends, or ErrNoClient
 // at once when the tracker was not given to New. Failures of a round are
 // logged and the next round retries.
-func (t *Tracker) Run(ctx context.Context, every time.Duration, deliver func(ctx context.Context, user int64, d flows.Decision) error) error {
+func (t *Tracker) Run(ctx context.Context, every time.Duration, deliver func(ctx context.Context, user int64, d domain.Decision) error) error {
 	if t.client.Load() == nil {
 		return ErrNoClient
 	}
@@ -184,7 +184,7 @@ func (t *Tracker) Run(ctx context.Context, every time.Duration, deliver func(ctx
 // read, or whose delivery fails, stays for the next round. Poll returns an
 // error only when Redis fails; when another instance holds the polling
 // lock it does nothing.
-func (t *Tracker) Poll(ctx context.Context, deliver func(ctx context.Context, user int64, d flows.Decision) error) error {
+func (t *Tracker) Poll(ctx context.Context, deliver func(ctx context.Context, user int64, d domain.Decision) error) error {
 	c := t.client.Load()
 	if c == nil {
 		return ErrNoClient
@@ -218,7 +218,7 @@ func (t *Tracker) Poll(ctx context.Context, deliver func(ctx context.Context, us
 			}
 			continue
 		}
-		if d.Outcome == flows.OutcomePending {
+		if d.Outcome == domain.OutcomePending {
 			continue
 		}
 		if d.CaseID != "" && d.CaseID != p.CaseID {

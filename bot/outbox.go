@@ -11,6 +11,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/store"
 )
@@ -38,7 +39,7 @@ type effect struct {
 	// delete
 	Message int `json:"msg,omitempty"`
 	// decision: queued into Chat's inbox
-	Decision *flows.Decision `json:"d,omitempty"`
+	Decision *domain.Decision `json:"d,omitempty"`
 }
 
 // prepare turns an engine result into the outbox entry: the replies
@@ -285,7 +286,7 @@ func (b *Bot) erase(ctx context.Context, user int64) error {
 // after a crash, an agency polled again) is dropped as a duplicate.
 // Negative IDs never collide with Telegram's update IDs and come before
 // the person's queued messages.
-func decisionID(d flows.Decision) int64 {
+func decisionID(d domain.Decision) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(d.CaseID + "/" + d.Outcome + "/" + d.Reason))
 	return -int64(h.Sum64()>>2) - 1

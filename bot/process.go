@@ -12,6 +12,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/store"
 )
@@ -165,7 +166,7 @@ func (b *Bot) applyUpdate(ctx context.Context, l *store.Lease, u *models.Update)
 // event is a queued input that is not a Telegram update: a verifier's
 // decision for the person.
 type event struct {
-	Decision *flows.Decision `json:"pensionbot_decision"`
+	Decision *domain.Decision `json:"pensionbot_decision"`
 }
 
 // applyInput runs one input through the engine and commits the new state
@@ -331,7 +332,7 @@ func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) error {
 // Inject queues a verifier's decision for a person, as if it were an
 // update from them, and applies it if nobody is busy with their inbox. It
 // is how late decisions (staff, agency) reach the person.
-func (b *Bot) Inject(ctx context.Context, user int64, d flows.Decision) error {
+func (b *Bot) Inject(ctx context.Context, user int64, d domain.Decision) error {
 	payload, err := json.Marshal(event{Decision: &d})
 	if err != nil {
 		return fmt.Errorf("encode decision: %w", err)

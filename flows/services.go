@@ -89,16 +89,6 @@ type ImageChecker interface {
 	CheckFace(ctx context.Context, data []byte) (PhotoProblem, error)
 }
 
-// Record is the result of a certification, kept after everything else is
-// deleted: dates, channel, who decided, and the masked ID number.
-type Record struct {
-	CertifiedOn  time.Time `json:"on"`
-	ValidUntil   time.Time `json:"until"`
-	Channel      string    `json:"channel"`
-	By           string    `json:"by"`
-	MaskedNumber string    `json:"number"`
-}
-
 // RecordStore keeps certification records for longer than idle states,
 // one per person on an account (who is Me or a relative's ID).
 type RecordStore interface {
@@ -118,14 +108,6 @@ type OpenCases interface {
 	Open(ctx context.Context, number, caseID string, ttl time.Duration) (key string, ok bool, err error)
 	// Close lets go of the pensioner if caseID still holds them.
 	Close(ctx context.Context, key, caseID string) error
-}
-
-// Link is an account linked to another by a deep link: a helper of a
-// pensioner who has Telegram, or the pensioner a helper helps.
-type Link struct {
-	User     int64
-	Relation string // the pensioner's relationship to the helper, once told
-	Since    time.Time
 }
 
 // ErrTooLarge is what Files.Fetch wraps when a file is over the size asked

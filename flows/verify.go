@@ -2,74 +2,37 @@ package flows
 
 import (
 	"context"
-	"time"
+
+	"pensionbot/domain"
 )
 
-// Channels of certification.
-const (
-	ChannelGreen   = "green"   // priority handling for very old or disabled people
-	ChannelGeneral = "general" // adds a liveness photo a reviewer can judge
+// The domain types and names, as flows has always called them (they live
+// in package domain, which the other packages use).
+type (
+	Submission = domain.Submission
+	Decision   = domain.Decision
+	Record     = domain.Record
+	Link       = domain.Link
 )
 
-// Outcomes of a verification.
+// Channels, outcomes and rejection reasons (see package domain).
 const (
-	OutcomePending  = "pending"  // the decision comes later, as an event
-	OutcomeApproved = "approved" // certified
-	OutcomeRejected = "rejected" // not certified; Reason says why
-)
-
-// Rejection reasons a verifier may give. Each has a locale message
-// "cert.reason.<reason>" with concrete advice.
-const (
-	ReasonPhotoUnclear = "photo_unclear"
-	ReasonFaceMismatch = "face_mismatch"
-	ReasonInfoWrong    = "info_wrong"
-	ReasonLiveness     = "liveness"
-	ReasonNotInScope   = "not_in_scope"
-	ReasonNotPensioner = "not_pensioner" // the face photo must show the pensioner
-	ReasonOther        = "other"
+	ChannelGreen       = domain.ChannelGreen
+	ChannelGeneral     = domain.ChannelGeneral
+	OutcomePending     = domain.OutcomePending
+	OutcomeApproved    = domain.OutcomeApproved
+	OutcomeRejected    = domain.OutcomeRejected
+	ReasonPhotoUnclear = domain.ReasonPhotoUnclear
+	ReasonFaceMismatch = domain.ReasonFaceMismatch
+	ReasonInfoWrong    = domain.ReasonInfoWrong
+	ReasonLiveness     = domain.ReasonLiveness
+	ReasonNotInScope   = domain.ReasonNotInScope
+	ReasonNotPensioner = domain.ReasonNotPensioner
+	ReasonOther        = domain.ReasonOther
 )
 
 // Reasons lists the rejection reasons, in the order staff see them.
-var Reasons = []string{ReasonPhotoUnclear, ReasonFaceMismatch, ReasonNotPensioner, ReasonInfoWrong, ReasonLiveness, ReasonNotInScope, ReasonOther}
-
-// Submission is a certification case handed to a verifier. It holds
-// personal data: verifiers keep it encrypted and only as long as needed.
-type Submission struct {
-	CaseID       string
-	User         int64 // the Telegram user to tell the result
-	Name         string
-	Number       string // full ID number; show it masked
-	Age          int
-	Sex          string
-	Phone        string
-	District     string
-	Channel      string
-	Card         []byte // JPEG/PNG/WebP of the ID card's front
-	Face         []byte
-	Liveness     []byte // general channel: a photo holding up LivenessCode
-	LivenessCode string
-	Submitted    time.Time
-	// Helper is set when a family member sent the case for the pensioner:
-	// the pensioner's relationship to them (one of Relations), which staff
-	// see from the helper's side ("sent by a family member: child").
-	Helper string
-	// ContactPerson is set when Phone is the helper's, not the pensioner's.
-	ContactPerson bool
-	// CardForwarded is set when the card photo was forwarded from another
-	// chat rather than taken.
-	CardForwarded bool
-}
-
-// Decision is a verifier's answer.
-type Decision struct {
-	CaseID  string
-	Outcome string
-	Reason  string // for rejections
-	// By names who decided ("staff", "agency", "vision"), for the record.
-	By        string
-	DecidedAt time.Time
-}
+var Reasons = domain.Reasons
 
 // Verifier decides certifications, now or later. A pending decision is
 // delivered later as an input of KindDecision through the person's inbox.

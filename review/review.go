@@ -48,6 +48,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/idcard"
 	"pensionbot/secret"
@@ -112,7 +113,7 @@ var (
 
 // Case is a claimed case as a staff member sees it.
 type Case struct {
-	flows.Submission
+	domain.Submission
 	ClaimedBy int64
 	ClaimedAt time.Time
 	// Position is how many cases are still waiting in the queue now that
@@ -375,25 +376,25 @@ func validID(id string) bool {
 // staff. A case ID given twice is stored and queued once (a redelivered
 // update may run the step again); if that case was decided meanwhile, the
 // recorded decision is returned instead. An empty CaseID gets a random one.
-func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision, error) {
+func (q *Queue) Submit(ctx context.Context, s domain.Submission) (domain.Decision, error) {
 	if s.CaseID == "" {
 		s.CaseID = NewCaseID()
 	}
 	if !validID(s.CaseID) {
-		return flows.Decision{}, fmt.Errorf("review: submit: invalid case id (%d bytes)", len(s.CaseID))
+		return domain.Decision{}, fmt.Errorf("review: submit: invalid case id (%d bytes)", len(s.CaseID))
 	}
 	now := q.now()
 	if s.Submitted.IsZero() {
 		s.Submitted = now
 	}
 	if s.Channel == "" {
-		s.Channel = flows.ChannelGeneral
+		s.Channel = domain.ChannelGeneral
 	}
 	score := s.Submitted.UnixMilli()
 	if score < 0 {
 		score = 0
 	}
-	if s.Channel != flows.ChannelGreen {
+	if s.Channel != domain.ChannelGreen {
 		score += generalBase
 	}
 	k := caseKey(s.CaseID)
@@ -403,7 +404,7 @@ func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision,
 		Helper: s.Helper, ContactPerson: s.ContactPerson, CardForwarded: s.CardForwarded,
 	})
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
 	}
 	scoreStr := strconv.FormatInt(score, 10)
 	args := []any{
@@ -426,9 +427,9 @@ func (q *Queue) Submit(ctx context.Context, s flows.Submission) (flows.Decision,
 	keys := append(slices.Clone(indexKeys), k, doneKey(s.CaseID), userKey(s.User))
 	res, err := submitScript.Run(ctx, q.rdb, keys, args...).Slice()
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("review: submit %s: %w", s.CaseID, err)
 	}
-	d := flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: By}
+	d := domain.Decision{CaseID: s.CaseID, Outcome: domain.OutcomePending, By: By}
 	if res[0] == "decided" {
 		rec, _ := res[1].([]any)
 		d.Outcome, d.Reason, d.By = str(rec, 0), str(rec, 1), str(rec, 2)
@@ -499,47 +500,47 @@ func (q *Queue) Claim(ctx context.Context, staffID int64) (*Case, error) {
 // Decide records staffID's decision on a case, exactly once: only the
 // current claimant may decide (ErrNotClaimant otherwise, also when the claim
 // expired, whether or not someone else took the case since), and a case
-// decided already gives ErrDecided. Outcome is flows.OutcomeApproved or
-// flows.OutcomeRejected; a rejection needs one of flows.Reasons, an approval
+// decided already gives ErrDecided. Outcome is domain.OutcomeApproved or
+// domain.OutcomeRejected; a rejection needs one of domain.Reasons, an approval
 // has no reason. In the same step the case's photos and personal fields are
 // deleted, leaving only the small decision record. It returns the decision
 // and the user to notify.
-func (q *Queue) Decide(ctx context.Context, caseID string, staffID int64, outcome, reason string) (flows.Decision, int64, error) {
+func (q *Queue) Decide(ctx context.Context, caseID string, staffID int64, outcome, reason string) (domain.Decision, int64, error) {
 	switch outcome {
-	case flows.OutcomeApproved:
+	case domain.OutcomeApproved:
 		reason = ""
-	case flows.OutcomeRejected:
-		if !slices.Contains(flows.Reasons, reason) {
-			return flows.Decision{}, 0, fmt.Errorf("review: decide %s: unknown reason %q", caseID, reason)
+	case domain.OutcomeRejected:
+		if !slices.Contains(domain.Reasons, reason) {
+			return domain.Decision{}, 0, fmt.Errorf("review: decide %s: unknown reason %q", caseID, reason)
 		}
 	default:
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: outcome %q is not a decision", caseID, outcome)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: outcome %q is not a decision", caseID, outcome)
 	}
 	if !validID(caseID) {
-		return flows.Decision{}, 0, fmt.Errorf("review: decide: %w", ErrNoCase)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide: %w", ErrNoCase)
 	}
 	now := q.now()
 	keys := append(slices.Clone(indexKeys), caseKey(caseID), doneKey(caseID))
 	res, err := decideScript.Run(ctx, q.rdb, keys, ms(now), caseID, strconv.FormatInt(staffID, 10),
 		outcome, reason, By, q.opt.RecordTTL.Milliseconds()).Slice()
 	if err != nil {
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, err)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, err)
 	}
 	switch res[0] {
 	case "ok":
 	case "again":
 		now = fromMS(str(res, 2))
 	case "decided":
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrDecided)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrDecided)
 	case "nocase":
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrNoCase)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrNoCase)
 	case "notclaimant":
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrNotClaimant)
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: %w", caseID, ErrNotClaimant)
 	default:
-		return flows.Decision{}, 0, fmt.Errorf("review: decide %s: unexpected reply %v", caseID, res[0])
+		return domain.Decision{}, 0, fmt.Errorf("review: decide %s: unexpected reply %v", caseID, res[0])
 	}
 	user, _ := strconv.ParseInt(str(res, 1), 10, 64)
-	return flows.Decision{CaseID: caseID, Outcome: outcome, Reason: reason, By: By, DecidedAt: now}, user, nil
+	return domain.Decision{CaseID: caseID, Outcome: outcome, Reason: reason, By: By, DecidedAt: now}, user, nil
 }
 
 // Release gives back staffID's claim on a case: it returns to the queue in

@@ -13,7 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"pensionbot/flows"
+	"pensionbot/domain"
 	"pensionbot/internal/redistest"
 	"pensionbot/review"
 	"pensionbot/secret"
@@ -65,8 +65,8 @@ func photo(t testing.TB, n int) []byte {
 	return b
 }
 
-func sub(id, channel string, at time.Time) flows.Submission {
-	return flows.Submission{
+func sub(id, channel string, at time.Time) domain.Submission {
+	return domain.Submission{
 		CaseID: id, User: 4242, Name: "张秀英", Number: "11010519491231002X", Age: 75,
 		Sex: "female", Phone: "13912345678", District: "朝阳区", Channel: channel,
 		LivenessCode: "4711", Submitted: at,
@@ -92,18 +92,18 @@ func TestOrder(t *testing.T) {
 	t0 := c.Now()
 	// Submitted out of order on purpose: order follows channel, then the
 	// submission time, not the order of Submit calls.
-	for _, s := range []flows.Submission{
-		sub("gen2", flows.ChannelGeneral, t0.Add(2*time.Minute)),
-		sub("grn2", flows.ChannelGreen, t0.Add(3*time.Minute)),
-		sub("gen1", flows.ChannelGeneral, t0.Add(1*time.Minute)),
-		sub("grn1", flows.ChannelGreen, t0.Add(4*time.Second)),
-		sub("gen3", flows.ChannelGeneral, t0.Add(5*time.Minute)),
+	for _, s := range []domain.Submission{
+		sub("gen2", domain.ChannelGeneral, t0.Add(2*time.Minute)),
+		sub("grn2", domain.ChannelGreen, t0.Add(3*time.Minute)),
+		sub("gen1", domain.ChannelGeneral, t0.Add(1*time.Minute)),
+		sub("grn1", domain.ChannelGreen, t0.Add(4*time.Second)),
+		sub("gen3", domain.ChannelGeneral, t0.Add(5*time.Minute)),
 	} {
 		d, err := q.Submit(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d != (flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: "staff"}) {
+		if d != (domain.Decision{CaseID: s.CaseID, Outcome: domain.OutcomePending, By: "staff"}) {
 			t.Fatalf("submit %s: %+v", s.CaseID, d)
 		}
 	}
@@ -138,7 +138,7 @@ func TestClaimRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	q := newQueue(t, srv.Client(t, 2), c, review.Options{})
-	s := sub("rt", flows.ChannelGeneral, c.Now())
+	s := sub("rt", domain.ChannelGeneral, c.Now())
 	s.Card, s.Face, s.Liveness = photo(t, 3000), photo(t, 2000), photo(t, 1000)
 	if _, err := q.Submit(ctx, s); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestClaimRoundTrip(t *testing.T) {
 		t.Errorf("claimed submission differs:\n got %#v\nwant %#v", cs.Submission, want)
 	}
 	// Asking again gives the same case, not a second one.
-	if _, err := q.Submit(ctx, sub("other", flows.ChannelGreen, c.Now())); err != nil {
+	if _, err := q.Submit(ctx, sub("other", domain.ChannelGreen, c.Now())); err != nil {
 		t.Fatal(err)
 	}
 	if id := claimID(t, q, 7); id != "rt" {
@@ -175,11 +175,11 @@ func TestGeneratedID(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	q := newQueue(t, srv.Client(t, 3), c, review.Options{})
-	d1, err := q.Submit(ctx, sub("", flows.ChannelGreen, c.Now()))
+	d1, err := q.Submit(ctx, sub("", domain.ChannelGreen, c.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := q.Submit(ctx, sub("", flows.ChannelGreen, c.Now()))
+	d2, err := q.Submit(ctx, sub("", domain.ChannelGreen, c.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestGeneratedID(t *testing.T) {
 	if g, _, _ := q.Pending(ctx); g != 2 {
 		t.Fatalf("pending green %d, want 2", g)
 	}
-	if _, err := q.Submit(ctx, sub("bad:id{x}", flows.ChannelGreen, c.Now())); err == nil {
+	if _, err := q.Submit(ctx, sub("bad:id{x}", domain.ChannelGreen, c.Now())); err == nil {
 		t.Fatal("submit with a key-breaking id succeeded")
 	}
 }
@@ -199,10 +199,10 @@ func TestIdempotentSubmit(t *testing.T) {
 	c := newClock()
 	rdb := srv.Client(t, 4)
 	q := newQueue(t, rdb, c, review.Options{})
-	s := sub("same", flows.ChannelGeneral, c.Now())
+	s := sub("same", domain.ChannelGeneral, c.Now())
 	for i := 0; i < 3; i++ {
 		d, err := q.Submit(ctx, s)
-		if err != nil || d.Outcome != flows.OutcomePending {
+		if err != nil || d.Outcome != domain.OutcomePending {
 			t.Fatalf("submit %d: %+v, %v", i, d, err)
 		}
 	}
@@ -219,7 +219,7 @@ func TestIdempotentSubmit(t *testing.T) {
 	if id := claimID(t, q, 2); id != "" {
 		t.Fatalf("second staff got %q while the case was claimed", id)
 	}
-	if _, _, err := q.Decide(ctx, "same", 1, flows.OutcomeRejected, flows.ReasonPhotoUnclear); err != nil {
+	if _, _, err := q.Decide(ctx, "same", 1, domain.OutcomeRejected, domain.ReasonPhotoUnclear); err != nil {
 		t.Fatal(err)
 	}
 	// After the decision a resubmission (a redelivered update) reports
@@ -228,7 +228,7 @@ func TestIdempotentSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Outcome != flows.OutcomeRejected || d.Reason != flows.ReasonPhotoUnclear || d.By != "staff" || !d.DecidedAt.Equal(c.Now()) {
+	if d.Outcome != domain.OutcomeRejected || d.Reason != domain.ReasonPhotoUnclear || d.By != "staff" || !d.DecidedAt.Equal(c.Now()) {
 		t.Fatalf("resubmit after decision: %+v", d)
 	}
 	if id := claimID(t, q, 2); id != "" {
@@ -256,9 +256,9 @@ func TestConcurrentClaims(t *testing.T) {
 	sl := sealer(t)
 	q0 := review.New(clients[0], sl, review.Options{Now: c.Now})
 	for i := 0; i < cases; i++ {
-		ch := flows.ChannelGeneral
+		ch := domain.ChannelGeneral
 		if i%3 == 0 {
-			ch = flows.ChannelGreen
+			ch = domain.ChannelGreen
 		}
 		if _, err := q0.Submit(ctx, sub(fmt.Sprintf("c%02d", i), ch, c.Now().Add(time.Duration(i)*time.Second))); err != nil {
 			t.Fatal(err)
@@ -290,7 +290,7 @@ func TestConcurrentClaims(t *testing.T) {
 				mu.Lock()
 				claimed[cs.CaseID] = append(claimed[cs.CaseID], staff)
 				mu.Unlock()
-				if _, _, err := q.Decide(ctx, cs.CaseID, staff, flows.OutcomeApproved, ""); err != nil {
+				if _, _, err := q.Decide(ctx, cs.CaseID, staff, domain.OutcomeApproved, ""); err != nil {
 					errs <- fmt.Errorf("staff %d decide %s: %w", staff, cs.CaseID, err)
 					return
 				}
@@ -326,7 +326,7 @@ func TestConcurrentHolds(t *testing.T) {
 	sl := sealer(t)
 	q0 := review.New(clients[0], sl, review.Options{Now: c.Now})
 	for i := 0; i < 20; i++ {
-		if _, err := q0.Submit(ctx, sub(fmt.Sprintf("h%02d", i), flows.ChannelGeneral, c.Now().Add(time.Duration(i)*time.Second))); err != nil {
+		if _, err := q0.Submit(ctx, sub(fmt.Sprintf("h%02d", i), domain.ChannelGeneral, c.Now().Add(time.Duration(i)*time.Second))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -382,9 +382,9 @@ func TestClaimExpiry(t *testing.T) {
 	c := newClock()
 	q := newQueue(t, srv.Client(t, 7), c, review.Options{ClaimTTL: time.Minute})
 	t0 := c.Now()
-	for _, s := range []flows.Submission{
-		sub("old", flows.ChannelGeneral, t0),
-		sub("new", flows.ChannelGeneral, t0.Add(time.Second)),
+	for _, s := range []domain.Submission{
+		sub("old", domain.ChannelGeneral, t0),
+		sub("new", domain.ChannelGeneral, t0.Add(time.Second)),
 	} {
 		if _, err := q.Submit(ctx, s); err != nil {
 			t.Fatal(err)
@@ -399,7 +399,7 @@ func TestClaimExpiry(t *testing.T) {
 	}
 	c.Add(time.Second) // staff 1's claim is now expired
 	// An expired claim is no claim, even before anybody else took the case.
-	if _, _, err := q.Decide(ctx, "old", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "old", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("decide on an expired claim: %v, want ErrNotClaimant", err)
 	}
 	if g, n, _ := q.Pending(ctx); g != 0 || n != 1 {
@@ -409,14 +409,14 @@ func TestClaimExpiry(t *testing.T) {
 	if id := claimID(t, q, 3); id != "old" {
 		t.Fatalf("staff 3 got %q, want the returned case", id)
 	}
-	if _, _, err := q.Decide(ctx, "old", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "old", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("old claimant decide: %v, want ErrNotClaimant", err)
 	}
 	// Staff 1 no longer holds anything, so asks and finds the queue empty.
 	if id := claimID(t, q, 1); id != "" {
 		t.Fatalf("old claimant got %q", id)
 	}
-	if _, _, err := q.Decide(ctx, "old", 3, flows.OutcomeApproved, ""); err != nil {
+	if _, _, err := q.Decide(ctx, "old", 3, domain.OutcomeApproved, ""); err != nil {
 		t.Fatalf("new claimant decide: %v", err)
 	}
 }
@@ -425,7 +425,7 @@ func TestClaimExpiryRealTime(t *testing.T) {
 	// The same with the real clock, so nothing depends on the fake one.
 	ctx := context.Background()
 	q := review.New(srv.Client(t, 8), sealer(t), review.Options{ClaimTTL: 150 * time.Millisecond})
-	if _, err := q.Submit(ctx, sub("rt", flows.ChannelGreen, time.Time{})); err != nil {
+	if _, err := q.Submit(ctx, sub("rt", domain.ChannelGreen, time.Time{})); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := q.Claim(ctx, 1); err != nil || c == nil || c.CaseID != "rt" {
@@ -438,7 +438,7 @@ func TestClaimExpiryRealTime(t *testing.T) {
 	if c, err := q.Claim(ctx, 2); err != nil || c == nil || c.CaseID != "rt" {
 		t.Fatalf("claim after expiry: %v, %v", c, err)
 	}
-	if _, _, err := q.Decide(ctx, "rt", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "rt", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("old claimant: %v", err)
 	}
 }
@@ -447,45 +447,45 @@ func TestDecide(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	q := newQueue(t, srv.Client(t, 9), c, review.Options{})
-	s := sub("d1", flows.ChannelGreen, c.Now())
+	s := sub("d1", domain.ChannelGreen, c.Now())
 	s.User = 777
 	if _, err := q.Submit(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := q.Decide(ctx, "d1", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "d1", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("decide unclaimed: %v", err)
 	}
 	claimID(t, q, 1)
-	if _, _, err := q.Decide(ctx, "d1", 2, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "d1", 2, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("decide by another staff member: %v", err)
 	}
-	for _, bad := range [][2]string{{flows.OutcomePending, ""}, {"maybe", ""}, {flows.OutcomeRejected, ""}, {flows.OutcomeRejected, "because"}} {
+	for _, bad := range [][2]string{{domain.OutcomePending, ""}, {"maybe", ""}, {domain.OutcomeRejected, ""}, {domain.OutcomeRejected, "because"}} {
 		if _, _, err := q.Decide(ctx, "d1", 1, bad[0], bad[1]); err == nil || errors.Is(err, review.ErrDecided) {
 			t.Fatalf("decide %q/%q: %v, want a validation error", bad[0], bad[1], err)
 		}
 	}
 	c.Add(time.Minute)
-	d, user, err := q.Decide(ctx, "d1", 1, flows.OutcomeRejected, flows.ReasonFaceMismatch)
+	d, user, err := q.Decide(ctx, "d1", 1, domain.OutcomeRejected, domain.ReasonFaceMismatch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := flows.Decision{CaseID: "d1", Outcome: flows.OutcomeRejected, Reason: flows.ReasonFaceMismatch, By: "staff", DecidedAt: c.Now()}
+	want := domain.Decision{CaseID: "d1", Outcome: domain.OutcomeRejected, Reason: domain.ReasonFaceMismatch, By: "staff", DecidedAt: c.Now()}
 	if d != want || user != 777 {
 		t.Fatalf("decide = %+v, %d; want %+v, 777", d, user, want)
 	}
 	for _, staff := range []int64{1, 2} {
-		if _, _, err := q.Decide(ctx, "d1", staff, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrDecided) {
+		if _, _, err := q.Decide(ctx, "d1", staff, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrDecided) {
 			t.Fatalf("second decision by %d: %v, want ErrDecided", staff, err)
 		}
 	}
 	if err := q.Release(ctx, "d1", 1); !errors.Is(err, review.ErrDecided) {
 		t.Fatalf("release after decision: %v", err)
 	}
-	if _, _, err := q.Decide(ctx, "nope", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
+	if _, _, err := q.Decide(ctx, "nope", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
 		t.Fatalf("decide unknown: %v", err)
 	}
 	// The staff member is free for the next case.
-	if _, err := q.Submit(ctx, sub("d2", flows.ChannelGeneral, c.Now())); err != nil {
+	if _, err := q.Submit(ctx, sub("d2", domain.ChannelGeneral, c.Now())); err != nil {
 		t.Fatal(err)
 	}
 	if id := claimID(t, q, 1); id != "d2" {
@@ -498,8 +498,8 @@ func TestRelease(t *testing.T) {
 	c := newClock()
 	q := newQueue(t, srv.Client(t, 10), c, review.Options{})
 	t0 := c.Now()
-	q.Submit(ctx, sub("a", flows.ChannelGeneral, t0))
-	q.Submit(ctx, sub("b", flows.ChannelGeneral, t0.Add(time.Second)))
+	q.Submit(ctx, sub("a", domain.ChannelGeneral, t0))
+	q.Submit(ctx, sub("b", domain.ChannelGeneral, t0.Add(time.Second)))
 	if id := claimID(t, q, 1); id != "a" {
 		t.Fatal(id)
 	}
@@ -519,7 +519,7 @@ func TestRelease(t *testing.T) {
 	if id := claimID(t, q, 2); id != "a" {
 		t.Fatalf("after release staff 2 got %q, want a", id)
 	}
-	if _, _, err := q.Decide(ctx, "a", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
+	if _, _, err := q.Decide(ctx, "a", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNotClaimant) {
 		t.Fatalf("decide after own release: %v", err)
 	}
 }
@@ -572,7 +572,7 @@ func TestNoPersonalDataAtRest(t *testing.T) {
 
 	c := newClock()
 	q := newQueue(t, rdb, c, review.Options{})
-	s := sub("pd", flows.ChannelGeneral, c.Now())
+	s := sub("pd", domain.ChannelGeneral, c.Now())
 	s.Card, s.Face, s.Liveness = photo(t, 4096), photo(t, 4096), photo(t, 4096)
 	secrets := map[string][]byte{
 		"name":     []byte(s.Name),
@@ -604,7 +604,7 @@ func TestNoPersonalDataAtRest(t *testing.T) {
 	if err != nil || cs == nil || !bytes.Equal(cs.Liveness, s.Liveness) {
 		t.Fatalf("claim: %v", err)
 	}
-	if _, _, err := q.Decide(ctx, "pd", 5, flows.OutcomeApproved, ""); err != nil {
+	if _, _, err := q.Decide(ctx, "pd", 5, domain.OutcomeApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	dump := dumps(t, rdb)
@@ -639,7 +639,7 @@ func TestWithdraw(t *testing.T) {
 	c := newClock()
 	q := newQueue(t, rdb, c, review.Options{})
 	for _, id := range []string{"w1", "w2"} {
-		s := sub(id, flows.ChannelGreen, c.Now())
+		s := sub(id, domain.ChannelGreen, c.Now())
 		s.Card, s.Face = photo(t, 500), photo(t, 500)
 		if _, err := q.Submit(ctx, s); err != nil {
 			t.Fatal(err)
@@ -657,7 +657,7 @@ func TestWithdraw(t *testing.T) {
 	if err := q.Withdraw(ctx, "w1"); err != nil {
 		t.Fatalf("second withdraw: %v", err)
 	}
-	if _, _, err := q.Decide(ctx, "w1", 9, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
+	if _, _, err := q.Decide(ctx, "w1", 9, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
 		t.Fatalf("decide withdrawn: %v", err)
 	}
 	if id := claimID(t, q, 9); id != "" {
@@ -677,8 +677,8 @@ func TestCaseTTL(t *testing.T) {
 	rdb := srv.Client(t, 13)
 	c := newClock()
 	q := newQueue(t, rdb, c, review.Options{CaseTTL: time.Hour, ClaimTTL: 2 * time.Hour})
-	q.Submit(ctx, sub("e1", flows.ChannelGreen, c.Now()))
-	q.Submit(ctx, sub("e2", flows.ChannelGeneral, c.Now()))
+	q.Submit(ctx, sub("e1", domain.ChannelGreen, c.Now()))
+	q.Submit(ctx, sub("e2", domain.ChannelGeneral, c.Now()))
 	if id := claimID(t, q, 1); id != "e1" {
 		t.Fatal(id)
 	}
@@ -686,7 +686,7 @@ func TestCaseTTL(t *testing.T) {
 	if g, n, _ := q.Pending(ctx); g != 0 || n != 0 {
 		t.Fatalf("pending %d, %d after CaseTTL", g, n)
 	}
-	if _, _, err := q.Decide(ctx, "e1", 1, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
+	if _, _, err := q.Decide(ctx, "e1", 1, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
 		t.Fatalf("decide expired case: %v", err)
 	}
 	if keys := rdb.Keys(ctx, "*").Val(); len(keys) != 0 {
@@ -699,7 +699,7 @@ func TestErrorsCarryNoPersonalData(t *testing.T) {
 	rdb := srv.Client(t, 14)
 	c := newClock()
 	q := newQueue(t, rdb, c, review.Options{})
-	s := sub("x1", flows.ChannelGreen, c.Now())
+	s := sub("x1", domain.ChannelGreen, c.Now())
 	q.Submit(ctx, s)
 	claimID(t, q, 1)
 	// A case sealed with another key cannot be opened: the error says so
@@ -709,7 +709,7 @@ func TestErrorsCarryNoPersonalData(t *testing.T) {
 	if !errors.Is(err, secret.ErrOpen) || cs == nil || cs.CaseID != "x1" || cs.Name != "" {
 		t.Fatalf("claim with the wrong key: %+v, %v", cs, err)
 	}
-	_, _, err2 := q.Decide(ctx, "x1", 2, flows.OutcomeApproved, "")
+	_, _, err2 := q.Decide(ctx, "x1", 2, domain.OutcomeApproved, "")
 	for _, e := range []error{err, err2} {
 		for _, p := range []string{s.Name, s.Number, s.Phone, s.Number[6:14]} {
 			if strings.Contains(e.Error(), p) {
@@ -728,9 +728,9 @@ func TestErasePerson(t *testing.T) {
 	rdb := srv.Client(t, 15)
 	c := newClock()
 	q := newQueue(t, rdb, c, review.Options{})
-	other := sub("o1", flows.ChannelGreen, c.Now())
+	other := sub("o1", domain.ChannelGreen, c.Now())
 	other.User = 5151
-	for _, s := range []flows.Submission{sub("e1", flows.ChannelGreen, c.Now()), sub("e2", flows.ChannelGreen, c.Now()), other} {
+	for _, s := range []domain.Submission{sub("e1", domain.ChannelGreen, c.Now()), sub("e2", domain.ChannelGreen, c.Now()), other} {
 		if _, err := q.Submit(ctx, s); err != nil {
 			t.Fatal(err)
 		}
@@ -738,7 +738,7 @@ func TestErasePerson(t *testing.T) {
 	if id := claimID(t, q, 9); id != "e1" {
 		t.Fatal(id)
 	}
-	if _, _, err := q.Decide(ctx, "e1", 9, flows.OutcomeApproved, ""); err != nil {
+	if _, _, err := q.Decide(ctx, "e1", 9, domain.OutcomeApproved, ""); err != nil {
 		t.Fatal(err)
 	}
 	if id := claimID(t, q, 8); id != "e2" {
@@ -764,7 +764,7 @@ func TestErasePerson(t *testing.T) {
 		if typ, _ := rdb.Type(ctx, k).Result(); typ == "hash" {
 			h, _ := rdb.HGetAll(ctx, k).Result()
 			if strings.Contains(k, "done:e1") {
-				if h["user"] != "" || h["masked"] != "" || h["outcome"] != flows.OutcomeApproved || h["erased_at"] == "" {
+				if h["user"] != "" || h["masked"] != "" || h["outcome"] != domain.OutcomeApproved || h["erased_at"] == "" {
 					t.Errorf("audit record of e1: %v", h)
 				}
 			}
@@ -778,7 +778,7 @@ func TestErasePerson(t *testing.T) {
 	if v, _ := q.Viewers(ctx, "e2"); len(v) != 0 {
 		t.Fatalf("viewers of an erased case: %v", v)
 	}
-	if _, _, err := q.Decide(ctx, "e2", 8, flows.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
+	if _, _, err := q.Decide(ctx, "e2", 8, domain.OutcomeApproved, ""); !errors.Is(err, review.ErrNoCase) {
 		t.Fatalf("decide an erased case: %v", err)
 	}
 	// Someone else's case still waits.

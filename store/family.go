@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/secret"
 )
@@ -192,12 +193,12 @@ func (f *Family) Linked(ctx context.Context, p, h int64) (bool, error) {
 }
 
 // Helpers lists the helpers linked to a pensioner, oldest first.
-func (f *Family) Helpers(ctx context.Context, p int64) ([]flows.Link, error) {
+func (f *Family) Helpers(ctx context.Context, p int64) ([]domain.Link, error) {
 	all, err := f.rdb.HGetAll(ctx, helpersKey(p)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list helpers of %d: %w", p, err)
 	}
-	var out []flows.Link
+	var out []domain.Link
 	for h, sealed := range all {
 		hid, err := strconv.ParseInt(h, 10, 64)
 		if err != nil {
@@ -207,13 +208,13 @@ func (f *Family) Helpers(ctx context.Context, p int64) ([]flows.Link, error) {
 		if raw, err := f.sealer.Open([]byte(sealed), linkAAD(p, h)); err == nil {
 			json.Unmarshal(raw, &l)
 		}
-		out = append(out, flows.Link{User: hid, Relation: l.Relation, Since: l.Since})
+		out = append(out, domain.Link{User: hid, Relation: l.Relation, Since: l.Since})
 	}
 	sortLinks(out)
 	return out, nil
 }
 
-func sortLinks(ls []flows.Link) {
+func sortLinks(ls []domain.Link) {
 	for i := 1; i < len(ls); i++ {
 		for j := i; j > 0 && (ls[j].Since.Before(ls[j-1].Since) || ls[j].Since.Equal(ls[j-1].Since) && ls[j].User < ls[j-1].User); j-- {
 			ls[j], ls[j-1] = ls[j-1], ls[j]

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/secret"
 )
@@ -153,7 +154,7 @@ func TestRecordOfTodaysFormatIsMine(t *testing.T) {
 	if r, _ := p.Record(ctx, 9, "r1"); r != nil {
 		t.Fatalf("a relative sees the holder's record: %+v", r)
 	}
-	p.SaveRecord(ctx, 9, "r1", flows.Record{Channel: "general"})
+	p.SaveRecord(ctx, 9, "r1", domain.Record{Channel: "general"})
 	p.PutPhoto(ctx, 9, "r1", flows.PhotoFace, []byte("jpeg"))
 	p.DeletePhotos(ctx, 9, "r1")
 	p.DeleteRecord(ctx, 9, "r1")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/secret"
 )
@@ -102,7 +103,7 @@ func (p *Photos) DeletePhotos(ctx context.Context, user int64, who string) error
 }
 
 // SaveRecord keeps a certification record.
-func (p *Photos) SaveRecord(ctx context.Context, user int64, who string, r flows.Record) error {
+func (p *Photos) SaveRecord(ctx context.Context, user int64, who string, r domain.Record) error {
 	raw, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
@@ -123,7 +124,7 @@ func (p *Photos) DeleteRecord(ctx context.Context, user int64, who string) error
 }
 
 // Record returns the person's certification record, or nil.
-func (p *Photos) Record(ctx context.Context, user int64, who string) (*flows.Record, error) {
+func (p *Photos) Record(ctx context.Context, user int64, who string) (*domain.Record, error) {
 	k := recordKey(user, who)
 	sealed, err := p.rdb.Get(ctx, k).Bytes()
 	if errors.Is(err, redis.Nil) {
@@ -136,7 +137,7 @@ func (p *Photos) Record(ctx context.Context, user int64, who string) (*flows.Rec
 	if err != nil {
 		return nil, fmt.Errorf("open record of %d: %w", user, err)
 	}
-	var r flows.Record
+	var r domain.Record
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("decode record of %d: %w", user, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/internal/redistest"
 	"pensionbot/secret"
@@ -126,7 +127,7 @@ func TestForgetDeletesState(t *testing.T) {
 	if err := p.PutPhoto(ctx, 9, flows.Me, "face", []byte("jpeg")); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.SaveRecord(ctx, 9, flows.Me, flows.Record{Channel: "green"}); err != nil {
+	if err := p.SaveRecord(ctx, 9, flows.Me, domain.Record{Channel: "green"}); err != nil {
 		t.Fatal(err)
 	}
 	e, _ := s.Enqueue(ctx, 9, 1, []byte("x"), true)
@@ -193,7 +194,7 @@ func TestPhotosAndRecords(t *testing.T) {
 	if n, _ := c.Exists(ctx, "{u:1}:photo:card").Result(); n != 0 {
 		t.Fatal("photo not deleted")
 	}
-	rec := flows.Record{CertifiedOn: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), Channel: "green", By: "staff", MaskedNumber: "110105********002X"}
+	rec := domain.Record{CertifiedOn: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC), Channel: "green", By: "staff", MaskedNumber: "110105********002X"}
 	if err := p.SaveRecord(ctx, 1, flows.Me, rec); err != nil {
 		t.Fatal(err)
 	}

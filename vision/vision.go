@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"pensionbot/ai"
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/photo"
 )
@@ -142,7 +143,7 @@ var ErrBadAnswer = errors.New("vision: model answer is not the JSON asked for")
 // Submit implements flows.Verifier: it approves the case when the model
 // answers a confident yes, and otherwise returns fallback.Submit's result.
 // It returns an error only when the fallback fails.
-func (v *Verifier) Submit(ctx context.Context, s flows.Submission) (flows.Decision, error) {
+func (v *Verifier) Submit(ctx context.Context, s domain.Submission) (domain.Decision, error) {
 	start := time.Now()
 	log := v.logger.With(slog.String("case_id", s.CaseID), slog.String("channel", s.Channel), slog.String("model", v.model))
 	ans, cause, detail := v.judge(ctx, s)
@@ -153,7 +154,7 @@ func (v *Verifier) Submit(ctx context.Context, s flows.Submission) (flows.Decisi
 	}
 	if cause == "" {
 		log.Info("vision: approved by the model", attrs...)
-		return flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomeApproved, By: By, DecidedAt: time.Now()}, nil
+		return domain.Decision{CaseID: s.CaseID, Outcome: domain.OutcomeApproved, By: By, DecidedAt: time.Now()}, nil
 	}
 	attrs = append(attrs, slog.String("cause", cause))
 	if detail != "" {
@@ -167,15 +168,15 @@ func (v *Verifier) Submit(ctx context.Context, s flows.Submission) (flows.Decisi
 	}
 	d, err := v.fallback.Submit(ctx, s)
 	if err != nil {
-		return flows.Decision{}, fmt.Errorf("vision: case %s: fallback: %w", s.CaseID, err)
+		return domain.Decision{}, fmt.Errorf("vision: case %s: fallback: %w", s.CaseID, err)
 	}
 	return d, nil
 }
 
 // judge asks the model. It returns the answer when there was one, and the
 // cause for the fallback ("" to approve) with a loggable detail.
-func (v *Verifier) judge(ctx context.Context, s flows.Submission) (*Answer, string, string) {
-	general := s.Channel == flows.ChannelGeneral
+func (v *Verifier) judge(ctx context.Context, s domain.Submission) (*Answer, string, string) {
+	general := s.Channel == domain.ChannelGeneral
 	if general && (len(s.Liveness) == 0 || s.LivenessCode == "") {
 		return nil, CauseNoLiveness, ""
 	}
@@ -238,7 +239,7 @@ var schema = json.RawMessage(`{"type":"object","properties":{` +
 	`"same_person":{"type":"boolean","description":"the face photo shows the person of the card's portrait"},` +
 	`"confidence":{"type":"number","description":"0 to 1"},` +
 	`"liveness_ok":{"type":"boolean","description":"the liveness photo is right; true when there is none"},` +
-	`"reason":{"type":"string","enum":["","` + strings.Join(flows.Reasons, `","`) + `"]}},` +
+	`"reason":{"type":"string","enum":["","` + strings.Join(domain.Reasons, `","`) + `"]}},` +
 	`"required":["same_person","confidence","liveness_ok","reason"],"additionalProperties":false}`)
 
 // chat is the question to the model: the system prompt, then each photo
@@ -279,7 +280,7 @@ func (v *Verifier) dataURL(data []byte) (string, error) {
 
 // ParseAnswer validates a model's answer: exactly one JSON object (bare or
 // in a ``` fence) with exactly the four fields, of the right types,
-// confidence within 0..1 and reason "" or one of flows.Reasons. Anything
+// confidence within 0..1 and reason "" or one of domain.Reasons. Anything
 // else is an error wrapping ErrBadAnswer; the error never quotes the
 // answer.
 func ParseAnswer(content string) (Answer, error) {
@@ -305,7 +306,7 @@ func ParseAnswer(content string) (Answer, error) {
 		return Answer{}, fmt.Errorf("%w: a field is missing or null", ErrBadAnswer)
 	case math.IsNaN(*raw.Confidence) || *raw.Confidence < 0 || *raw.Confidence > 1:
 		return Answer{}, fmt.Errorf("%w: confidence %g outside 0..1", ErrBadAnswer, *raw.Confidence)
-	case *raw.Reason != "" && !slices.Contains(flows.Reasons, *raw.Reason):
+	case *raw.Reason != "" && !slices.Contains(domain.Reasons, *raw.Reason):
 		return Answer{}, fmt.Errorf("%w: unknown reason (%d bytes)", ErrBadAnswer, len(*raw.Reason))
 	}
 	return Answer{SamePerson: *raw.SamePerson, Confidence: *raw.Confidence, LivenessOK: *raw.LivenessOK, Reason: *raw.Reason}, nil

@@ -19,7 +19,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"pensionbot/ai"
-	"pensionbot/flows"
+	"pensionbot/domain"
 	"pensionbot/internal/openaitest"
 	"pensionbot/vision"
 )
@@ -48,14 +48,14 @@ func picture(t testing.TB, w, h int, shade uint8) []byte {
 	return buf.Bytes()
 }
 
-func submission(t testing.TB, channel string) flows.Submission {
-	s := flows.Submission{
+func submission(t testing.TB, channel string) domain.Submission {
+	s := domain.Submission{
 		CaseID: "c-1", User: 7, Name: name, Number: number, Age: 75, Sex: "F", Phone: phone,
 		District: "朝阳区", Channel: channel,
 		Card: picture(t, 96, 60, 10), Face: picture(t, 60, 80, 120),
 		Submitted: time.Now(),
 	}
-	if channel == flows.ChannelGeneral {
+	if channel == domain.ChannelGeneral {
 		s.Liveness = picture(t, 60, 80, 200)
 		s.LivenessCode = code
 	}
@@ -65,20 +65,20 @@ func submission(t testing.TB, channel string) flows.Submission {
 // staff is a fallback that queues every case for review.
 type staff struct {
 	mu    sync.Mutex
-	cases []flows.Submission
+	cases []domain.Submission
 	ctxOK []bool
 	err   error
 }
 
-func (f *staff) Submit(ctx context.Context, s flows.Submission) (flows.Decision, error) {
+func (f *staff) Submit(ctx context.Context, s domain.Submission) (domain.Decision, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cases = append(f.cases, s)
 	f.ctxOK = append(f.ctxOK, ctx.Err() == nil)
 	if f.err != nil {
-		return flows.Decision{}, f.err
+		return domain.Decision{}, f.err
 	}
-	return flows.Decision{CaseID: s.CaseID, Outcome: flows.OutcomePending, By: "staff"}, nil
+	return domain.Decision{CaseID: s.CaseID, Outcome: domain.OutcomePending, By: "staff"}, nil
 }
 
 func (f *staff) calls() int {
@@ -135,7 +135,7 @@ const yes = `{"same_person": true, "confidence": 0.97, "liveness_ok": true, "rea
 
 func TestConfidentMatchApproved(t *testing.T) {
 	t.Parallel()
-	for _, channel := range []string{flows.ChannelGeneral, flows.ChannelGreen} {
+	for _, channel := range []string{domain.ChannelGeneral, domain.ChannelGreen} {
 		t.Run(channel, func(t *testing.T) {
 			f := setup(t, vision.Options{}, yes, nil)
 			before := time.Now()
@@ -143,7 +143,7 @@ func TestConfidentMatchApproved(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.CaseID != "c-1" || d.Outcome != flows.OutcomeApproved || d.Reason != "" || d.By != vision.By || d.DecidedAt.Before(before) {
+			if d.CaseID != "c-1" || d.Outcome != domain.OutcomeApproved || d.Reason != "" || d.By != vision.By || d.DecidedAt.Before(before) {
 				t.Errorf("decision %+v", d)
 			}
 			if f.staff.calls() != 0 {
@@ -159,7 +159,7 @@ func TestConfidentMatchApproved(t *testing.T) {
 				t.Errorf("model %q", req.Model)
 			}
 			want := 2
-			if channel == flows.ChannelGeneral {
+			if channel == domain.ChannelGeneral {
 				want = 3
 			}
 			urls := openaitest.ImageURLs(req)
@@ -187,7 +187,7 @@ func TestConfidentMatchApproved(t *testing.T) {
 			for _, m := range req.Messages {
 				text.WriteString(openaitest.MessageText(m))
 			}
-			if hasCode := strings.Contains(text.String(), code); hasCode != (channel == flows.ChannelGeneral) {
+			if hasCode := strings.Contains(text.String(), code); hasCode != (channel == domain.ChannelGeneral) {
 				t.Errorf("liveness code in prompt: %v", hasCode)
 			}
 			whole, _ := json.Marshal(req)
@@ -203,8 +203,8 @@ func TestConfidentMatchApproved(t *testing.T) {
 func TestFencedAnswerApproved(t *testing.T) {
 	t.Parallel()
 	f := setup(t, vision.Options{}, "```json\n"+yes+"\n```", nil)
-	d, err := f.v.Submit(context.Background(), submission(t, flows.ChannelGeneral))
-	if err != nil || d.Outcome != flows.OutcomeApproved {
+	d, err := f.v.Submit(context.Background(), submission(t, domain.ChannelGeneral))
+	if err != nil || d.Outcome != domain.OutcomeApproved {
 		t.Errorf("%+v, %v", d, err)
 	}
 }
@@ -213,11 +213,11 @@ func TestThreshold(t *testing.T) {
 	t.Parallel()
 	at := `{"same_person": true, "confidence": 0.9, "liveness_ok": true, "reason": ""}`
 	f := setup(t, vision.Options{}, at, nil)
-	if d, _ := f.v.Submit(context.Background(), submission(t, flows.ChannelGreen)); d.Outcome != flows.OutcomeApproved {
+	if d, _ := f.v.Submit(context.Background(), submission(t, domain.ChannelGreen)); d.Outcome != domain.OutcomeApproved {
 		t.Errorf("confidence 0.9 with the default threshold: %+v", d)
 	}
 	f = setup(t, vision.Options{Threshold: 0.95}, `{"same_person": true, "confidence": 0.93, "liveness_ok": true, "reason": ""}`, nil)
-	if d, _ := f.v.Submit(context.Background(), submission(t, flows.ChannelGreen)); d.Outcome != flows.OutcomePending || f.staff.calls() != 1 {
+	if d, _ := f.v.Submit(context.Background(), submission(t, domain.ChannelGreen)); d.Outcome != domain.OutcomePending || f.staff.calls() != 1 {
 		t.Errorf("confidence 0.93 with threshold 0.95: %+v", d)
 	}
 }
@@ -225,10 +225,10 @@ func TestThreshold(t *testing.T) {
 func TestGreenIgnoresLiveness(t *testing.T) {
 	t.Parallel()
 	f := setup(t, vision.Options{}, `{"same_person": true, "confidence": 0.95, "liveness_ok": false, "reason": ""}`, nil)
-	if d, _ := f.v.Submit(context.Background(), submission(t, flows.ChannelGreen)); d.Outcome != flows.OutcomeApproved {
+	if d, _ := f.v.Submit(context.Background(), submission(t, domain.ChannelGreen)); d.Outcome != domain.OutcomeApproved {
 		t.Errorf("green: %+v", d)
 	}
-	if d, _ := f.v.Submit(context.Background(), submission(t, flows.ChannelGeneral)); d.Outcome != flows.OutcomePending {
+	if d, _ := f.v.Submit(context.Background(), submission(t, domain.ChannelGeneral)); d.Outcome != domain.OutcomePending {
 		t.Errorf("general: %+v", d)
 	}
 }
@@ -266,12 +266,12 @@ func TestFallback(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t, vision.Options{}, tt.answer, tt.apiErr)
-			s := submission(t, flows.ChannelGeneral)
+			s := submission(t, domain.ChannelGeneral)
 			d, err := f.v.Submit(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d != (flows.Decision{CaseID: "c-1", Outcome: flows.OutcomePending, By: "staff"}) {
+			if d != (domain.Decision{CaseID: "c-1", Outcome: domain.OutcomePending, By: "staff"}) {
 				t.Errorf("decision %+v, want the fallback's", d)
 			}
 			if f.staff.calls() != 1 || f.staff.cases[0].CaseID != "c-1" || !bytes.Equal(f.staff.cases[0].Face, s.Face) {
@@ -294,14 +294,14 @@ func TestTimeoutFallsBack(t *testing.T) {
 	f := setup(t, vision.Options{Timeout: 100 * time.Millisecond}, yes, nil)
 	f.srv.SetDelay(10 * time.Second)
 	start := time.Now()
-	d, err := f.v.Submit(context.Background(), submission(t, flows.ChannelGeneral))
+	d, err := f.v.Submit(context.Background(), submission(t, domain.ChannelGeneral))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("took %v", took)
 	}
-	if d.Outcome != flows.OutcomePending || d.By != "staff" || f.staff.calls() != 1 {
+	if d.Outcome != domain.OutcomePending || d.By != "staff" || f.staff.calls() != 1 {
 		t.Errorf("decision %+v, %d fallback calls", d, f.staff.calls())
 	}
 	if !f.staff.ctxOK[0] {
@@ -316,19 +316,19 @@ func TestNoModelCallWhenUnusable(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		name  string
-		mod   func(*flows.Submission)
+		mod   func(*domain.Submission)
 		cause string
 	}{
-		{"not an image", func(s *flows.Submission) { s.Face = []byte("not a picture") }, vision.CauseBadPhoto},
-		{"no liveness photo", func(s *flows.Submission) { s.Liveness = nil }, vision.CauseNoLiveness},
-		{"no liveness code", func(s *flows.Submission) { s.LivenessCode = "" }, vision.CauseNoLiveness},
+		{"not an image", func(s *domain.Submission) { s.Face = []byte("not a picture") }, vision.CauseBadPhoto},
+		{"no liveness photo", func(s *domain.Submission) { s.Liveness = nil }, vision.CauseNoLiveness},
+		{"no liveness code", func(s *domain.Submission) { s.LivenessCode = "" }, vision.CauseNoLiveness},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, vision.Options{}, yes, nil)
-			s := submission(t, flows.ChannelGeneral)
+			s := submission(t, domain.ChannelGeneral)
 			tt.mod(&s)
 			d, err := f.v.Submit(context.Background(), s)
-			if err != nil || d.Outcome != flows.OutcomePending || f.staff.calls() != 1 {
+			if err != nil || d.Outcome != domain.OutcomePending || f.staff.calls() != 1 {
 				t.Errorf("%+v, %v, %d fallback calls", d, err, f.staff.calls())
 			}
 			if n := len(f.srv.Requests()); n != 0 {
@@ -345,7 +345,7 @@ func TestFallbackError(t *testing.T) {
 	t.Parallel()
 	f := setup(t, vision.Options{}, `{"same_person": false, "confidence": 0.99, "liveness_ok": true, "reason": "face_mismatch"}`, nil)
 	f.staff.err = errors.New("queue down")
-	_, err := f.v.Submit(context.Background(), submission(t, flows.ChannelGreen))
+	_, err := f.v.Submit(context.Background(), submission(t, domain.ChannelGreen))
 	if err == nil || !strings.Contains(err.Error(), "queue down") {
 		t.Errorf("err = %v", err)
 	}
@@ -354,7 +354,7 @@ func TestFallbackError(t *testing.T) {
 func TestLargePictureScaled(t *testing.T) {
 	t.Parallel()
 	f := setup(t, vision.Options{MaxSide: 100}, yes, nil)
-	s := submission(t, flows.ChannelGreen)
+	s := submission(t, domain.ChannelGreen)
 	s.Card = picture(t, 800, 500, 50)
 	if _, err := f.v.Submit(context.Background(), s); err != nil {
 		t.Fatal(err)
@@ -389,7 +389,7 @@ func TestParseAnswer(t *testing.T) {
 			t.Errorf("ParseAnswer(%q) = %+v, %v", in, a, err)
 		}
 	}
-	for _, reason := range flows.Reasons {
+	for _, reason := range domain.Reasons {
 		in := `{"same_person": false, "confidence": 0.5, "liveness_ok": false, "reason": "` + reason + `"}`
 		if a, err := vision.ParseAnswer(in); err != nil || a.Reason != reason {
 			t.Errorf("reason %s: %+v, %v", reason, a, err)

@@ -20,6 +20,7 @@ import (
 	"pensionbot/answer"
 	"pensionbot/bot"
 	"pensionbot/cardread"
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/intake"
 	"pensionbot/locales"
@@ -266,7 +267,7 @@ func (d desk) Claim(ctx context.Context, staff int64) (*flows.ReviewCase, error)
 	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, err
 }
 
-func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (flows.Decision, int64, error) {
+func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (domain.Decision, int64, error) {
 	return d.q.Decide(ctx, caseID, staff, outcome, reason)
 }
 
@@ -322,7 +323,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	if a.tracker != nil {
 		go func() {
-			err := a.tracker.Run(ctx, agency.DefaultEvery, func(ctx context.Context, user int64, d flows.Decision) error {
+			err := a.tracker.Run(ctx, agency.DefaultEvery, func(ctx context.Context, user int64, d domain.Decision) error {
 				return a.bot.Inject(ctx, user, d)
 			})
 			if err != nil && !errors.Is(err, context.Canceled) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"pensionbot/flows"
+	"pensionbot/domain"
 	"pensionbot/internal/agencytest"
 	"pensionbot/internal/telegramtest"
 )
@@ -228,7 +228,7 @@ func TestAgencyDecisionArrivesLater(t *testing.T) {
 	if err := ag.Decide(tickets[0], agencytest.StatusRejected, "face_mismatch"); err != nil {
 		t.Fatal(err)
 	}
-	if err := app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d flows.Decision) error {
+	if err := app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d domain.Decision) error {
 		return app.bot.Inject(ctx, user, d)
 	}); err != nil {
 		t.Fatal(err)
@@ -238,7 +238,7 @@ func TestAgencyDecisionArrivesLater(t *testing.T) {
 		t.Fatalf("rejection without advice: %q", msg.Text)
 	}
 	// Polling again delivers nothing twice.
-	app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d flows.Decision) error {
+	app.tracker.Poll(context.Background(), func(ctx context.Context, user int64, d domain.Decision) error {
 		return app.bot.Inject(ctx, user, d)
 	})
 	time.Sleep(300 * time.Millisecond)

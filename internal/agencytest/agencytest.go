@@ -3,7 +3,7 @@
 // (httptest), so that package agency is tested with its real HTTP client:
 //
 //	srv := agencytest.New(t)
-//	srv.SetPolicy(agencytest.Reject(flows.ReasonFaceMismatch)) // or Approve(), Pend()
+//	srv.SetPolicy(agencytest.Reject(domain.ReasonFaceMismatch)) // or Approve(), Pend()
 //	c := agency.New(srv.URL, srv.Token, agency.Options{})
 //	... exercise the code ...
 //	reqs := srv.Requests() // what the client sent, decoded
@@ -42,7 +42,7 @@ import (
 	"testing"
 	"time"
 
-	"pensionbot/flows"
+	"pensionbot/domain"
 )
 
 // DefaultToken is the bearer token a new Server expects.
@@ -215,7 +215,7 @@ func (s *Server) SetNow(now func() time.Time) {
 }
 
 // Decide decides a pending ticket: status "approved", or "rejected" with
-// one of flows.Reasons.
+// one of domain.Reasons.
 func (s *Server) Decide(ticket, status, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,7 +279,7 @@ func checkVerdict(v Verdict, pendingOK bool) error {
 			return fmt.Errorf("agencytest: approval with reason %q", v.Reason)
 		}
 	case StatusRejected:
-		if !slices.Contains(flows.Reasons, v.Reason) {
+		if !slices.Contains(domain.Reasons, v.Reason) {
 			return fmt.Errorf("agencytest: unknown rejection reason %q", v.Reason)
 		}
 	case StatusPending:
