@@ -128,6 +128,10 @@ func (Certify) Register(e *Engine) error {
 	e.AddCommand("certify", StepCertWho)
 	e.AddCommand("status", StepStatus)
 	e.OnCleanup(cleanupCert)
+	// Decisions reach the person whatever they are doing; the people on
+	// the account and their submitted cases outlive a restart.
+	e.OnEvent(KindDecision, decisionEvent)
+	e.OnRestart(func(old State, n *State) { n.Me, n.Family, n.NextID = old.kept() })
 	return nil
 }
 
@@ -917,21 +921,20 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	return applyDecision(ctx, s, p, in.User, d, env)
 }
 
-// decision applies a verifier's decision that arrived later, to whoever on
+// decisionEvent applies a verifier's decision that arrived later, to whoever on
 // the account the case was for.
-func (e *Engine) decision(ctx context.Context, r *run, in Input) {
+func decisionEvent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	d := in.Decision
 	var p *Person
 	if d != nil {
-		p = r.s.byCase(d.CaseID)
+		p = s.byCase(d.CaseID)
 	}
 	if p == nil {
 		// The person cancelled, was removed or forgotten, or it was
 		// delivered twice.
-		r.note("decision for an unknown or finished case ignored")
-		return
+		return Outcome{Note: "decision for an unknown or finished case ignored"}
 	}
-	r.apply(applyDecision(ctx, &r.s, p, in.User, *d, &e.env))
+	return applyDecision(ctx, s, p, in.User, *d, env)
 }
 
 // applyDecision tells the helper the result for person p, keeps the

@@ -14,7 +14,7 @@ func (coreFeature) Register(e *Engine) error {
 	for _, s := range []*Step{
 		{Name: StepLanguage, Title: "step.language", NoQuestions: true, Show: showLanguage, Handle: handleLanguage},
 		{Name: StepMenu, Title: "step.menu", Expects: []Kind{KindText}, Hint: "input.want.menu", Show: e.showMenu, Handle: e.handleMenu},
-		{Name: StepResume, Title: "step.resume", NoQuestions: true, Show: e.showResume, Handle: handleResume},
+		{Name: StepResume, Title: "step.resume", NoQuestions: true, Show: e.showResume, Handle: e.handleResume},
 		{Name: StepForget, Title: "step.forget", NoQuestions: true, Show: showForget, Handle: handleForget},
 	} {
 		if err := e.AddStep(s); err != nil {
@@ -164,7 +164,7 @@ func (e *Engine) showResume(s *State, _ *Env) []Reply {
 	}}
 }
 
-func handleResume(_ context.Context, s *State, in Input, _ *Env) Outcome {
+func (e *Engine) handleResume(_ context.Context, s *State, in Input, _ *Env) Outcome {
 	switch in.Action {
 	case "continue":
 		back := s.Back
@@ -174,7 +174,7 @@ func handleResume(_ context.Context, s *State, in Input, _ *Env) Outcome {
 		}
 		return Outcome{Goto: back}
 	case "restart":
-		*s = restart(*s)
+		*s = e.restart(*s)
 		return Outcome{Goto: StepMenu}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: StepResume}

@@ -145,6 +145,11 @@ type Result struct {
 type Engine struct {
 	env      Env
 	cleanups []func(ctx context.Context, s *State, user int64, env *Env) []Notice // on /cancel and /forget
+	// events handle inputs that are not the person's (a verifier's
+	// decision), by kind; keepers carry a feature's lasting part of the
+	// state over a restart.
+	events   map[Kind]func(ctx context.Context, s *State, in Input, env *Env) Outcome
+	keepers  []func(old State, n *State)
 	steps    map[string]*Step
 	commands map[string]string
 	order    []string // commands in the order they were added
@@ -290,8 +295,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	if in.LangHint != "" {
 		r.s.Hint = in.LangHint
 	}
-	if in.Kind == KindDecision {
-		e.decision(ctx, r, in)
+	if h, ok := e.events[in.Kind]; ok {
+		// Not the person's input (a decision for them): the feature that
+		// asked for it takes it, whatever step the person is at.
+		r.apply(h(ctx, &r.s, in, &e.env))
 		return r.result()
 	}
 	if r.s.Fresh() {
@@ -315,7 +322,7 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 	}
 	if step.StaffOnly && (e.env.IsStaff == nil || !e.env.IsStaff(in.User)) && in.Kind != KindCommand {
 		r.note("staff action by someone who is not staff (any more); refused")
-		r.s = restart(r.s)
+		r.s = e.restart(r.s)
 		r.say(Say("staff.not_allowed", nil))
 		r.enter(StepMenu)
 		return r.result()
@@ -407,14 +414,30 @@ func (e *Engine) stale(r *run, in Input) {
 	r.show()
 }
 
-// restart is a state back at the menu with nothing half-done, keeping what
-// is not half-done: the language, the people on the account with their
-// cases already submitted (a decision must still reach the person) and
-// their counts of rejections.
-func restart(s State) State {
+// restart is a state back at the menu with nothing half-done, keeping the
+// language and what features keep over a restart (OnRestart): cases
+// already submitted, whose decisions must still reach the person.
+func (e *Engine) restart(s State) State {
 	n := State{Version: SchemaVersion, Lang: s.Lang, Hint: s.Hint, Seen: s.Seen, Turn: s.Turn, Keyboard: s.Keyboard}
-	n.Me, n.Family, n.NextID = s.kept()
+	for _, keep := range e.keepers {
+		keep(s, &n)
+	}
 	return n
+}
+
+// OnEvent makes a feature take inputs of kind k that are not the person's
+// (a verifier's decision), whatever step the person is at.
+func (e *Engine) OnEvent(k Kind, h func(ctx context.Context, s *State, in Input, env *Env) Outcome) {
+	if e.events == nil {
+		e.events = map[Kind]func(ctx context.Context, s *State, in Input, env *Env) Outcome{}
+	}
+	e.events[k] = h
+}
+
+// OnRestart registers what a feature keeps of a state over /cancel and
+// "start over": keep copies it from old into n.
+func (e *Engine) OnRestart(keep func(old State, n *State)) {
+	e.keepers = append(e.keepers, keep)
 }
 
 // allowed reports whether user may run the command (staff-only ones).
@@ -505,7 +528,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		for _, f := range e.cleanups {
 			r.tell = append(r.tell, f(ctx, &r.s, in.User, &e.env)...)
 		}
-		r.s = restart(r.s)
+		r.s = e.restart(r.s)
 		r.say(Say("cancel.done", nil))
 		r.enter(StepMenu)
 	case "help":
