@@ -101,6 +101,8 @@ type Outcome struct {
 	Tell []Notice
 	// Note is a line for the operator's log (never personal data).
 	Note string
+	// Effects are a feature's own changes outside (see Effect).
+	Effects []Effect
 }
 
 // Notice is something for another person than the one writing.
@@ -119,6 +121,7 @@ type Result struct {
 	ClearEphemeral bool
 	Tell           []Notice
 	Notes          []string
+	Effects        []Effect
 }
 
 // Engine runs steps. It is safe for concurrent use: it holds no per-person
@@ -132,6 +135,8 @@ type Engine struct {
 	// staffOnly commands are unknown to everyone but staff.
 	staffOnly []string
 	menu      []MenuEntry
+	observers []Observer
+	global    map[string]string // button action prefix → step (AnyTurn presses)
 }
 
 // MenuEntry is a main-menu button. Only entries whose feature works are
@@ -238,7 +243,11 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{ctx: ctx, e: e, s: s, user: in.User}
+	r := &run{ctx: ctx, e: e, s: s, user: in.User, in: in, before: s}
+	if s.Cert != nil {
+		c := *s.Cert // steps change the certification in place
+		r.before.Cert = &c
+	}
 	if !Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
@@ -291,6 +300,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		r.say(Say("input.edited", nil))
 		return r.result()
 	case KindButton:
+		if in.Turn == AnyTurn {
+			e.anywhere(ctx, r, in)
+			return r.result()
+		}
 		if in.Turn != r.s.Turn {
 			r.say(Say("button.stale", nil))
 			r.show()
@@ -422,6 +435,15 @@ func (e *Engine) greet(r *run, in Input) {
 		r.say(Say("welcome.hello", nil))
 	}
 	r.s.Back = StepMenu
+	if in.Kind == KindButton && in.Turn == AnyTurn {
+		// "Certify now" under a reminder, a year after the state expired:
+		// the language first, then straight there.
+		for _, m := range e.menu {
+			if m.Action == in.Action {
+				r.s.Back = m.Step
+			}
+		}
+	}
 	r.enter(StepLanguage)
 	if in.Kind == KindCommand && in.Command != "start" {
 		// Remember a command such as /law to run it once the language is set.
@@ -506,6 +528,9 @@ type run struct {
 	clearEph    bool
 	tell        []Notice
 	notes       []string
+	effects     []Effect
+	in          Input
+	before      State // as loaded, for observers
 }
 
 func (r *run) say(rs ...Reply) { r.replies = append(r.replies, rs...) }
@@ -543,6 +568,7 @@ func (r *run) apply(o Outcome) {
 		r.deleteInput = true
 	}
 	r.tell = append(r.tell, o.Tell...)
+	r.effects = append(r.effects, o.Effects...)
 	if o.ClearEphemeral {
 		r.clearEph = true
 	}
@@ -574,5 +600,8 @@ func (r *run) result() Result {
 			r.s.Keyboard = false
 		}
 	}
-	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes}
+	for _, o := range r.e.observers {
+		r.effects = append(r.effects, o(r.in, &r.before, &r.s, r.forget)...)
+	}
+	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes, Effects: r.effects}
 }

@@ -23,6 +23,9 @@ type Reply struct {
 	// Protect keeps the message from being forwarded or saved (a case's
 	// details in a staff member's chat). Photos are always protected.
 	Protect bool
+	// Lang renders the reply in this language instead of the person's: a
+	// broadcast's preview shows each language as its recipients see it.
+	Lang string
 }
 
 // Button is an inline button. Label is a locale message ID, or when Verbatim

@@ -52,6 +52,9 @@ type State struct {
 	Review   *ReviewCase `json:"-"`
 	// Rejections counts rejected certifications since the last success.
 	Rejections int `json:"rejections,omitempty"`
+	// Notify is a staff member's broadcast in preparation, and what the
+	// notice steps show (see notify.go).
+	Notify *Notify `json:"notify,omitempty"`
 }
 
 // Migrate brings a stored state to SchemaVersion. It reports false when the

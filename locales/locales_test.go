@@ -18,6 +18,12 @@ var sampleData = map[string]any{
 	"Until": "2027-11-28", "Days": 3, "Reason": "blurred", "Age": 80, "Code": "1234",
 	"Position": 2, "Attempts": 3, "Max": 3, "Time": "10:00", "District": "Haidian",
 	"Phone": "138****5678", "Channel": "green", "Day": 28, "Month": 11, "Year": 2026, "MonthName": "November",
+	// Reminders and broadcasts.
+	"Audience": "Everyone", "Excluded": "12", "N_zh_Hans": "9,870", "N_zh_Hant": "1,200", "N_en": "800", "N_es": "475",
+	"Lang": "English", "Known": "Haidian", "Default": "Chinese", "People": "1,234", "Over": 1000, "NeedConfirm": true,
+	"ID": "9001-42", "By": 9001, "ConfirmedBy": 9002, "Message": "Scam warning", "Status": "sending", "Sent": "100",
+	"Failed": "3", "Blocked": "2", "Deactivated": "1", "NotFound": "0", "Uncertain": "0", "Rate": "25", "Left": "3 min",
+	"Paused": "30 s", "Took": "5 min",
 }
 
 // messages reads every file's message IDs and bodies, per language.
