@@ -39,6 +39,8 @@ type effect struct {
 	Message int `json:"msg,omitempty"`
 	// decision: queued into Chat's inbox
 	Decision *flows.Decision `json:"d,omitempty"`
+	// ext: a feature's own effect (see effects.go)
+	Ext *flows.Effect `json:"x,omitempty"`
 }
 
 // prepare turns an engine result into the outbox entry: the replies
@@ -85,6 +87,9 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 				add(f)
 			}
 		}
+	}
+	for i := range res.Effects {
+		add(effect{Kind: "ext", Chat: res.Effects[i].User, Ext: &res.Effects[i]})
 	}
 	return e, nil
 }
@@ -236,6 +241,8 @@ func (b *Bot) perform(ctx context.Context, f effect) error {
 		return nil
 	case "decision":
 		return b.Inject(ctx, f.Chat, *f.Decision)
+	case "ext":
+		return b.performExt(ctx, f.Ext)
 	}
 	return fmt.Errorf("unknown effect kind %q", f.Kind)
 }

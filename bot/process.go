@@ -42,6 +42,7 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 		if u.MyChatMember.NewChatMember.Type == models.ChatMemberTypeBanned {
 			b.log.Info("person blocked the bot", "user", sub.user)
 		}
+		b.membership(ctx, sub.user, u.MyChatMember.NewChatMember.Type)
 		b.metrics.updates.WithLabelValues("membership").Inc()
 		return nil
 	}

@@ -44,6 +44,8 @@ type Config struct {
 	GreenAge     int
 	PhotoTTL     time.Duration
 	DeletePhotos bool
+	// Reminders and broadcasts (see notify.go).
+	Notify NotifyConfig
 }
 
 // configError names the variable at fault and how to fix it; main prints it
@@ -177,6 +179,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	case "false", "0", "no":
 	default:
 		return c, &configError{"DELETE_PHOTO_MESSAGES", "use true or false"}
+	}
+	if c.Notify, err = loadNotify(get); err != nil {
+		return c, err
 	}
 	switch a := strings.ToLower(get("ANSWERER", "auto")); a {
 	case "auto":
