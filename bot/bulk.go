@@ -516,7 +516,7 @@ func (k *Bulk) progressData(ctx context.Context, m *store.BroadcastMeta) map[str
 		"Blocked": flows.Thousands(m.Counts["blocked"]), "Deactivated": flows.Thousands(m.Counts["deactivated"]),
 		"NotFound": flows.Thousands(m.Counts["not_found"]), "Failed": flows.Thousands(m.Counts["failed"]),
 		"Uncertain": flows.Thousands(m.Counts["uncertain"]),
-		"Rate": fmt.Sprintf("%.0f", s.rate), "Left": left, "Paused": paused, "Took": took,
+		"Rate":      fmt.Sprintf("%.0f", s.rate), "Left": left, "Paused": paused, "Took": took,
 	}
 }
 

@@ -37,7 +37,7 @@ type App struct {
 	log     *slog.Logger
 	rdb     redis.UniversalClient
 	bot     *bot.Bot
-	bulk    *bot.Bulk // broadcasts and reminders
+	bulk    *bot.Bulk    // broadcasts and reminders
 	hook    net.Listener // webhook listener, nil when polling
 	admin   net.Listener // admin listener, nil when off
 	Metrics *prometheus.Registry
