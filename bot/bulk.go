@@ -264,8 +264,9 @@ type outcome struct {
 
 // workChunk sends a chunk's messages in batches as the rate limiter
 // allows: each batch is marked in flight before it is sent (so that a
-// crash never sends it twice) and recorded after. It reports false when
-// the worker should stop.
+// crash never sends it twice) and recorded after. A few batches are in
+// flight at once, so a slow answer from Telegram does not leave the
+// budget unused. It reports false when the worker should stop.
 func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]rendered) bool {
 	bs := k.opt.Broadcasts
 	var queue []store.Recipient
@@ -279,25 +280,52 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 			uncertain++
 		}
 	}
+	var (
+		mu     sync.Mutex
+		again  []store.Recipient // answered 429: to send after the pause
+		broken bool              // Redis failed: stop, the lease passes on
+		wg     sync.WaitGroup
+	)
+	slots := make(chan struct{}, 4)
+	stop := func(ok bool) bool {
+		wg.Wait()
+		if !ok {
+			bs.RenewChunk(context.WithoutCancel(ctx), c, time.Now()) // release
+		}
+		return ok
+	}
 	renewed, checked := time.Now(), time.Time{}
-	release := func() { bs.RenewChunk(context.WithoutCancel(ctx), c, time.Now()) }
-	for len(queue) > 0 {
-		if ctx.Err() != nil {
-			release()
-			return false
+	for {
+		mu.Lock()
+		queue = append(again, queue...)
+		again = nil
+		failed := broken
+		mu.Unlock()
+		if failed || ctx.Err() != nil {
+			return stop(false)
+		}
+		if len(queue) == 0 {
+			wg.Wait()
+			mu.Lock()
+			more := len(again) > 0
+			mu.Unlock()
+			if !more {
+				break
+			}
+			continue
 		}
 		if time.Since(checked) > 500*time.Millisecond {
 			checked = time.Now()
 			m, err := bs.Meta(ctx, c.Broadcast)
 			if err != nil || m == nil || m.Status != flows.BroadcastSending {
-				release()
-				return false
+				return stop(false)
 			}
 		}
 		if time.Since(renewed) > k.opt.ChunkLease/3 {
 			renewed = time.Now()
 			if ok, err := bs.RenewChunk(ctx, c, time.Now().Add(k.opt.ChunkLease)); err != nil || !ok {
 				k.b.log.Warn("broadcast chunk lease lost", "id", c.Broadcast, "chunk", c.N, "err", err)
+				wg.Wait()
 				return false
 			}
 		}
@@ -311,7 +339,7 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 			sleep(ctx, min(wait, time.Second))
 			continue
 		}
-		batch := queue[:n]
+		batch := queue[:n:n]
 		queue = queue[n:]
 		users := make([]int64, n)
 		for i, r := range batch {
@@ -319,45 +347,23 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 		}
 		if err := bs.MarkInFlight(ctx, c, users); err != nil {
 			k.b.log.Warn("mark broadcast recipients", "err", err)
-			return false
+			return stop(false)
 		}
-		results := k.sendAll(ctx, batch, msgs)
-		done := map[int64]string{}
-		var again []store.Recipient
-		var pause time.Duration
-		for _, o := range results {
-			switch o.status {
-			case "":
-			case "429":
-				again = append(again, o.r)
-				pause = max(pause, o.retry)
-			default:
-				done[o.r.User] = o.status
-				k.count(ctx, o)
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if !k.sendBatch(ctx, c, batch, msgs, func(r []store.Recipient) {
+				mu.Lock()
+				again = append(again, r...)
+				mu.Unlock()
+			}) {
+				mu.Lock()
+				broken = true
+				mu.Unlock()
 			}
-		}
-		if err := bs.Record(ctx, c, done); err != nil {
-			k.b.log.Warn("record broadcast progress", "err", err)
-			return false
-		}
-		if len(again) > 0 {
-			// Not sent: they go again after the pause, which holds every
-			// replica's bulk sending however long it is.
-			ids := make([]int64, len(again))
-			for i, r := range again {
-				ids[i] = r.User
-			}
-			if err := bs.Unmark(ctx, c, ids); err != nil {
-				k.b.log.Warn("unmark broadcast recipients", "err", err)
-				return false
-			}
-			queue = append(again, queue...)
-			if err := k.opt.Limiter.Pause(ctx, pause); err != nil {
-				k.b.log.Warn("pause bulk sending", "err", err)
-			}
-			k.m.pauses.Inc()
-			k.b.log.Warn("Telegram asked to slow down: bulk sending paused", "retry_after", pause, "broadcast", c.Broadcast)
-		}
+		}()
 	}
 	left, err := bs.FinishChunk(ctx, c, uncertain, time.Now())
 	if err != nil {
@@ -365,6 +371,49 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 		return false
 	}
 	return left >= 0
+}
+
+// sendBatch sends a marked batch and records the outcomes. Recipients
+// answered with 429 are unmarked and handed to retry, and bulk sending
+// pauses for the retry_after on every replica, however long it is.
+func (k *Bulk) sendBatch(ctx context.Context, c *store.Chunk, batch []store.Recipient, msgs map[string]rendered, retry func([]store.Recipient)) bool {
+	bs := k.opt.Broadcasts
+	done := map[int64]string{}
+	var again []store.Recipient
+	var pause time.Duration
+	for _, o := range k.sendAll(ctx, batch, msgs) {
+		switch o.status {
+		case "":
+		case "429":
+			again = append(again, o.r)
+			pause = max(pause, o.retry)
+		default:
+			done[o.r.User] = o.status
+			k.count(ctx, o)
+		}
+	}
+	if err := bs.Record(ctx, c, done); err != nil {
+		k.b.log.Warn("record broadcast progress", "err", err)
+		return false
+	}
+	if len(again) == 0 {
+		return true
+	}
+	ids := make([]int64, len(again))
+	for i, r := range again {
+		ids[i] = r.User
+	}
+	if err := bs.Unmark(ctx, c, ids); err != nil {
+		k.b.log.Warn("unmark broadcast recipients", "err", err)
+		return false
+	}
+	if err := k.opt.Limiter.Pause(ctx, pause); err != nil {
+		k.b.log.Warn("pause bulk sending", "err", err)
+	}
+	k.m.pauses.Inc()
+	k.b.log.Warn("Telegram asked to slow down: bulk sending paused", "retry_after", pause, "broadcast", c.Broadcast)
+	retry(again)
+	return true
 }
 
 func (k *Bulk) count(ctx context.Context, o outcome) {

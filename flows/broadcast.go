@@ -519,8 +519,7 @@ func (f Broadcast) handlePreview(_ context.Context, s *State, in Input, env *Env
 		Texts: n.Texts, Confirm: n.Count.Total > f.ConfirmOver, Count: n.Count.Total, Created: in.Now,
 	}
 	s.Notify = nil
-	o := Outcome{Goto: StepMenu, Effects: []Effect{NewEffect(EffectBroadcastCreate, in.User, d)},
-		Note: "broadcast " + d.ID + " created"}
+	o := Outcome{Goto: StepMenu, Effects: []Effect{NewEffect(EffectBroadcastCreate, in.User, d)}}
 	if !d.Confirm {
 		o.Say = []Reply{Say("bc.started", map[string]any{"Count": d.Count, "Total": Thousands(d.Count)})}
 		return o
