@@ -354,7 +354,9 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			if !k.sendBatch(ctx, c, batch, msgs, func(r []store.Recipient) {
+			// Sends under way finish and are recorded even at shutdown,
+			// so a graceful stop leaves nobody uncertain.
+			if !k.sendBatch(context.WithoutCancel(ctx), c, batch, msgs, func(r []store.Recipient) {
 				mu.Lock()
 				again = append(again, r...)
 				mu.Unlock()

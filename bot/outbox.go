@@ -58,6 +58,12 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 	if res.ClearEphemeral {
 		add(effect{Kind: "clear", Chat: chat})
 	}
+	// Features' own effects come before the messages: a person who blocks
+	// the bot right after /forget must still be forgotten, and delivery
+	// skips a blocked chat's later effects.
+	for i := range res.Effects {
+		add(effect{Kind: "ext", Chat: res.Effects[i].User, Ext: &res.Effects[i]})
+	}
 	sends, err := b.renderAll(chat, lang, res.State.Turn, res.Replies)
 	if err != nil {
 		return nil, err
@@ -87,9 +93,6 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 				add(f)
 			}
 		}
-	}
-	for i := range res.Effects {
-		add(effect{Kind: "ext", Chat: res.Effects[i].User, Ext: &res.Effects[i]})
 	}
 	return e, nil
 }
