@@ -89,7 +89,7 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 	toast := ""
 	if l != nil && l.Item.UpdateID == u.ID {
 		st := b.decodeState(l)
-		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn {
+		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn && turn != flows.AnyTurn {
 			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale", nil)
 		}
 	}

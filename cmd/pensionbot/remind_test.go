@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,4 +194,54 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestReminderCertifyNow: a reminder arrives in the person's language, and
+// its button starts the certification whatever they were doing, without
+// an "out of date" notice.
+func TestReminderCertifyNow(t *testing.T) {
+	const db = 24
+	h := newHarness(t, db, nil)
+	app, _ := h.start()
+	ctx := context.Background()
+	u := telegramtest.User{ID: 600001, LanguageCode: "es"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(u.ID, 1)[0], "Español")
+	waitText(t, h.tg, u.ID, 10*time.Second, "Pulse un botón")
+	h.tg.SendText(u, "/law") // somewhere else when the reminder comes
+	n := len(h.wait(u.ID, 4))
+	sealer, _ := secret.Parse(h.env["DATA_KEY"])
+	aud := store.NewAudience(redisClient(t, db), sealer, store.AudienceOptions{})
+	now := time.Now()
+	if err := aud.SaveCert(ctx, u.ID, "self", now.AddDate(-1, 0, 7), now.AddDate(0, 0, 7), now.AddDate(0, 0, -30)); err != nil {
+		t.Fatal(err)
+	}
+	sch := flows.DefaultSchedule()
+	at := edge(now, sch, 10*time.Hour)
+	if sent, err := app.bulk.RemindOnce(ctx, at); err != nil || sent != 1 {
+		t.Fatalf("reminders sent %d, %v", sent, err)
+	}
+	rem := h.wait(u.ID, n+1)[n]
+	if !strings.Contains(rem.Text, "vence en 7 días") {
+		t.Fatalf("reminder: %q", rem.Text)
+	}
+	_, cb := h.tg.PressButton(u, rem.ID, rem.Buttons[0][0].Data)
+	waitText(t, h.tg, u.ID, 10*time.Second, "foto")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if text, ok := h.tg.Answered(cb); ok {
+			if text != "" {
+				t.Fatalf("the press was answered with %q", text)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("press not answered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The same reminder again: nothing.
+	if sent, _ := app.bulk.RemindOnce(ctx, at.Add(time.Hour)); sent != 0 {
+		t.Fatalf("%d reminders sent twice", sent)
+	}
 }
