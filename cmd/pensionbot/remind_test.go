@@ -212,17 +212,19 @@ func TestReminderCertifyNow(t *testing.T) {
 	n := len(h.wait(u.ID, 4))
 	sealer, _ := secret.Parse(h.env["DATA_KEY"])
 	aud := store.NewAudience(redisClient(t, db), sealer, store.AudienceOptions{})
+	// Due in 37 days; the program's own ticker (wall clock) has nothing to
+	// send before the 30-day reminder, a week from now.
 	now := time.Now()
-	if err := aud.SaveCert(ctx, u.ID, "self", now.AddDate(-1, 0, 7), now.AddDate(0, 0, 7), now.AddDate(0, 0, -30)); err != nil {
+	if err := aud.SaveCert(ctx, u.ID, "self", now.AddDate(-1, 0, 37), now.AddDate(0, 0, 37), now); err != nil {
 		t.Fatal(err)
 	}
 	sch := flows.DefaultSchedule()
-	at := edge(now, sch, 10*time.Hour)
+	at := edge(now.AddDate(0, 0, 7), sch, 10*time.Hour)
 	if sent, err := app.bulk.RemindOnce(ctx, at); err != nil || sent != 1 {
 		t.Fatalf("reminders sent %d, %v", sent, err)
 	}
 	rem := h.wait(u.ID, n+1)[n]
-	if !strings.Contains(rem.Text, "vence en 7 días") {
+	if !strings.Contains(rem.Text, "vence en 30 días") {
 		t.Fatalf("reminder: %q", rem.Text)
 	}
 	_, cb := h.tg.PressButton(u, rem.ID, rem.Buttons[0][0].Data)
