@@ -209,3 +209,34 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+// Staff's own text: written in the default language first, then others;
+// a language staff did not write gets the default language's text.
+func TestOwnTextPerLanguage(t *testing.T) {
+	f := newNotifyFixture(t, memBroadcasts{})
+	s := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1, Seen: f.now}
+	f.do(&s, 7, command("broadcast"))
+	f.do(&s, 7, press("aud:all"))
+	if res := f.do(&s, 7, press("own")); s.Step != flows.StepBcText || res.Replies[0].Data["Lang"].(flows.Msg).ID != "bc.lang.zh-Hans" {
+		t.Fatalf("own text starts with %+v at %s", res.Replies, s.Step)
+	}
+	f.do(&s, 7, flows.Input{Kind: flows.KindText, Text: "养老金认证已开始。"})
+	f.do(&s, 7, press("lang:en"))
+	res := f.do(&s, 7, flows.Input{Kind: flows.KindText, Text: "Certification is open."})
+	if s.Step != flows.StepBcMore {
+		t.Fatalf("after the English text at %s: %+v", s.Step, res.Replies)
+	}
+	res = f.do(&s, 7, press("preview"))
+	texts := map[string]string{}
+	for _, r := range res.Replies {
+		if r.ID == "" {
+			texts[r.Lang] = r.Text
+		}
+	}
+	if texts["zh-Hans"] != "养老金认证已开始。" || texts["en"] != "Certification is open." {
+		t.Fatalf("previews %v", texts)
+	}
+	if r := flows.BroadcastReply("", map[string]string{"zh-Hans": "中文"}, "es", "zh-Hans"); r.Text != "中文" || r.Lang != "es" {
+		t.Fatalf("fallback: %+v", r)
+	}
+}

@@ -246,4 +246,24 @@ func TestReminderCertifyNow(t *testing.T) {
 	if sent, _ := app.bulk.RemindOnce(ctx, at.Add(time.Hour)); sent != 0 {
 		t.Fatalf("%d reminders sent twice", sent)
 	}
+	// Blocking the bot (my_chat_member "kicked") marks the person
+	// unreachable; unblocking and writing again undoes it.
+	reach := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			p, err := aud.Get(ctx, u.ID)
+			if err == nil && p != nil && p.Reach == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("registry entry %+v %v; want reach %q", p, err, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	h.tg.BlockBot(u)
+	reach(store.Blocked)
+	h.tg.UnblockBot(u)
+	reach(store.Reachable)
 }
