@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 
@@ -22,10 +23,18 @@ func (b *Bot) performExt(ctx context.Context, e *flows.Effect) error {
 	if h == nil {
 		return fmt.Errorf("no handler for effect %q", e.Kind)
 	}
-	if err := h(ctx, *e); err != nil {
-		return fmt.Errorf("effect %s for %d: %w", e.Kind, e.User, err)
+	// Handlers are idempotent: a passing Redis error is worth a few quick
+	// tries before the effect becomes a dead letter.
+	var err error
+	for attempt, wait := 1, 100*time.Millisecond; attempt <= 3; attempt, wait = attempt+1, wait*2 {
+		if err = h(ctx, *e); err == nil {
+			return nil
+		}
+		if attempt < 3 {
+			sleep(ctx, wait)
+		}
 	}
-	return nil
+	return fmt.Errorf("effect %s for %d: %w", e.Kind, e.User, err)
 }
 
 // membership records a my_chat_member update: a person who blocks the bot

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -401,7 +402,8 @@ func (f Broadcast) handleText(_ context.Context, s *State, in Input, env *Env) O
 		return cancelBroadcast(s)
 	}
 	text := strings.TrimSpace(in.Text)
-	if text == "" || utf8.RuneCountInString(text) > maxBroadcastText {
+	// Telegram counts UTF-16 units: an emoji is two.
+	if text == "" || len(utf16.Encode([]rune(text))) > maxBroadcastText {
 		return Outcome{Say: []Reply{Say("bc.text.too_long", map[string]any{"Count": maxBroadcastText})}, Goto: StepBcText}
 	}
 	if n.Writing == "" || !slices.Contains(env.Languages, n.Writing) {
