@@ -307,8 +307,13 @@ func (k *Bulk) workChunk(ctx context.Context, c *store.Chunk, msgs map[string]re
 		if len(queue) == 0 {
 			wg.Wait()
 			mu.Lock()
-			more := len(again) > 0
+			more, failed := len(again) > 0, broken
 			mu.Unlock()
+			if failed {
+				// A batch could not be recorded: leave the chunk to the
+				// next claim, which counts its marks.
+				return stop(false)
+			}
 			if !more {
 				break
 			}
