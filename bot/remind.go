@@ -45,7 +45,14 @@ func (k *Bulk) RemindOnce(ctx context.Context, now time.Time) (int, error) {
 		return 0, err
 	}
 	sent := 0
+	start := time.Now()
 	for _, r := range due {
+		// A long list may take the pass past the window's end: stop there
+		// (now is the tick's time, possibly simulated; the time spent is
+		// real).
+		if !sch.InWindow(now.Add(time.Since(start))) {
+			return sent, nil
+		}
 		p, err := k.opt.Audience.Get(ctx, r.Account)
 		if err != nil {
 			return sent, err
