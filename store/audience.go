@@ -492,3 +492,49 @@ func (t TrackedRecords) SaveRecord(ctx context.Context, user int64, r flows.Reco
 	}
 	return nil
 }
+
+// Backfill enters the certification records saved before the registry
+// existed, once per Redis (a flag key remembers it): a record whose
+// account has no due date in the registry gets one, with its reminders
+// from now on. It walks the keyspace with SCAN, on every master of a
+// cluster.
+func (a *Audience) Backfill(ctx context.Context, records flows.RecordStore, now time.Time) (int, error) {
+	ok, err := a.rdb.SetNX(ctx, "aud:backfilled", now.Unix(), 0).Result()
+	if err != nil || !ok {
+		return 0, err
+	}
+	n := 0
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, "{u:*}:record", 1000).Iterator()
+		for iter.Next(ctx) {
+			idStr, _ := strings.CutPrefix(iter.Val(), "{u:")
+			idStr, _, _ = strings.Cut(idStr, "}")
+			user, err := strconv.ParseInt(idStr, 10, 64)
+			if err != nil {
+				continue
+			}
+			if p, err := a.Get(ctx, user); err != nil || p != nil && p.Certs["self"].Due != 0 {
+				continue
+			}
+			r, err := records.Record(ctx, user)
+			if err != nil || r == nil {
+				continue
+			}
+			if err := a.SaveCert(ctx, user, "self", r.CertifiedOn, r.ValidUntil, now); err != nil {
+				return err
+			}
+			n++
+		}
+		return iter.Err()
+	}
+	if cc, ok := a.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+	} else {
+		err = scan(ctx, a.rdb)
+	}
+	if err != nil {
+		a.rdb.Del(context.WithoutCancel(ctx), "aud:backfilled") // try again at the next start
+		return n, fmt.Errorf("backfill the registry: %w", err)
+	}
+	return n, nil
+}

@@ -237,3 +237,24 @@ func BenchmarkQueue1M(b *testing.B) {
 		}
 	}
 }
+
+func TestBackfillOnce(t *testing.T) {
+	ctx := context.Background()
+	a, rdb := newAudience(t, 44)
+	recs := NewPhotos(rdb, a.sealer, 0, 0)
+	now := time.Now()
+	for _, u := range []int64{1, 2} {
+		if err := recs.SaveRecord(ctx, u, flows.Record{CertifiedOn: now.AddDate(0, -6, 0), ValidUntil: now.AddDate(0, 6, 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := a.Backfill(ctx, recs, now); err != nil || n != 2 {
+		t.Fatalf("backfilled %d, %v", n, err)
+	}
+	if p, _ := a.Get(ctx, 2); p == nil || p.Certs["self"].Due != now.AddDate(0, 6, 0).Unix() {
+		t.Fatalf("entry %+v", p)
+	}
+	if n, _ := a.Backfill(ctx, recs, now); n != 0 {
+		t.Fatalf("second backfill did %d", n)
+	}
+}

@@ -32,15 +32,16 @@ var _ bot.Store = (*store.Store)(nil)
 
 // App is the wired program: what main runs and what end-to-end tests run.
 type App struct {
-	cfg     Config
-	tracker *agency.Tracker // polls the agency for late decisions, or nil
-	log     *slog.Logger
-	rdb     redis.UniversalClient
-	bot     *bot.Bot
-	bulk    *bot.Bulk    // broadcasts and reminders
-	hook    net.Listener // webhook listener, nil when polling
-	admin   net.Listener // admin listener, nil when off
-	Metrics *prometheus.Registry
+	cfg      Config
+	tracker  *agency.Tracker // polls the agency for late decisions, or nil
+	log      *slog.Logger
+	rdb      redis.UniversalClient
+	bot      *bot.Bot
+	bulk     *bot.Bulk             // broadcasts and reminders
+	backfill func(context.Context) // enters records older than the registry, once
+	hook     net.Listener          // webhook listener, nil when polling
+	admin    net.Listener          // admin listener, nil when off
+	Metrics  *prometheus.Registry
 }
 
 // NewApp builds every part from the configuration. It connects to the Bot
@@ -107,6 +108,13 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	aud := store.NewAudience(rdb, cfg.DataKey, store.AudienceOptions{Schedule: cfg.Notify.Schedule})
 	broadcasts := store.NewBroadcasts(rdb, store.BroadcastOptions{AuditTTL: cfg.Notify.AuditTTL})
 	env.Photos, env.Records, env.Images = photos, store.TrackedRecords{RecordStore: photos, Audience: aud}, checker
+	a.backfill = func(ctx context.Context) {
+		if n, err := aud.Backfill(ctx, photos, time.Now()); err != nil {
+			log.Warn("enter older records in the reminder registry", "err", err)
+		} else if n > 0 {
+			log.Info("older records entered in the reminder registry", "records", n)
+		}
+	}
 	env.Desk, env.StaffIDs, env.GreenAge, env.PhotoTTL = desk{queue}, cfg.StaffIDs, cfg.GreenAge, cfg.PhotoTTL
 	staff := map[int64]bool{}
 	for _, id := range cfg.StaffIDs {
@@ -310,7 +318,7 @@ func (a *App) Run(ctx context.Context) error {
 	// closed.
 	bulkDone := make(chan struct{}, 2)
 	go func() { a.bulk.Run(ctx); bulkDone <- struct{}{} }()
-	go func() { a.bulk.RunReminders(ctx, time.Minute); bulkDone <- struct{}{} }()
+	go func() { a.backfill(ctx); a.bulk.RunReminders(ctx, time.Minute); bulkDone <- struct{}{} }()
 	defer func() { <-bulkDone; <-bulkDone }()
 	var err error
 	if a.hook != nil {
