@@ -88,6 +88,11 @@ type Options struct {
 	// commit is done, nothing delivered), "effect:<kind>" (right after an
 	// effect of that kind was performed, before its acknowledgement).
 	Failpoint string
+	// Effects carry out features' own effects (flows.Effect), by kind;
+	// Reach records whether a person can be reached (my_chat_member). Both
+	// are optional (see effects.go).
+	Effects map[string]func(context.Context, flows.Effect) error
+	Reach   func(ctx context.Context, user int64, reach string) error
 }
 
 // Bot is a running Telegram bot.

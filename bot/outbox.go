@@ -40,6 +40,8 @@ type effect struct {
 	Message int `json:"msg,omitempty"`
 	// decision: queued into Chat's inbox
 	Decision *domain.Decision `json:"d,omitempty"`
+	// ext: a feature's own effect (see effects.go)
+	Ext *flows.Effect `json:"x,omitempty"`
 }
 
 // prepare turns an engine result into the outbox entry: the replies
@@ -56,6 +58,12 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 	}
 	if res.ClearEphemeral {
 		add(effect{Kind: "clear", Chat: chat})
+	}
+	// Features' own effects come before the messages: a person who blocks
+	// the bot right after /forget must still be forgotten, and delivery
+	// skips a blocked chat's later effects.
+	for i := range res.Effects {
+		add(effect{Kind: "ext", Chat: res.Effects[i].User, Ext: &res.Effects[i]})
 	}
 	sends, err := b.renderAll(chat, lang, res.State.Turn, res.Replies)
 	if err != nil {
@@ -250,6 +258,8 @@ func (b *Bot) do(ctx context.Context, f effect) error {
 		return b.Inject(ctx, f.Chat, *f.Decision)
 	case "erase":
 		return b.erase(ctx, f.Chat)
+	case "ext":
+		return b.performExt(ctx, f.Ext)
 	}
 	return fmt.Errorf("unknown effect kind %q", f.Kind)
 }

@@ -46,6 +46,7 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 		if u.MyChatMember.NewChatMember.Type == models.ChatMemberTypeBanned {
 			b.log.Info("person blocked the bot", "user", sub.user)
 		}
+		b.membership(ctx, sub.user, u.MyChatMember.NewChatMember.Type)
 		b.metrics.updates.WithLabelValues("membership").Inc()
 		return nil
 	}
@@ -92,7 +93,7 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 	toast := ""
 	if l != nil && l.Item.UpdateID == u.ID {
 		st := b.decodeState(l)
-		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn {
+		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn && turn != flows.AnyTurn {
 			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale.toast", nil)
 		}
 	}

@@ -23,6 +23,9 @@ const maxText = 4096
 
 // render turns a reply into the messages to send (long texts are split).
 func (b *Bot) render(lang string, turn int, r flows.Reply) ([]*tg.SendMessageParams, error) {
+	if r.Lang != "" {
+		lang = r.Lang // a preview in another language
+	}
 	text := r.Text
 	if r.ID != "" {
 		var err error

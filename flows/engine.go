@@ -116,6 +116,8 @@ type Outcome struct {
 	Tell []Notice
 	// Note is a line for the operator's log (never personal data).
 	Note string
+	// Effects are a feature's own changes outside (see Effect).
+	Effects []Effect
 }
 
 // Notice is something for another person than the one writing: a
@@ -138,6 +140,7 @@ type Result struct {
 	ClearEphemeral bool
 	Tell           []Notice
 	Notes          []string
+	Effects        []Effect
 }
 
 // Engine runs steps. It is safe for concurrent use: it holds no per-person
@@ -157,7 +160,9 @@ type Engine struct {
 	staffOnly []string
 	menu      []MenuEntry
 	// deepLink is the step that takes a /start payload (OnDeepLink).
-	deepLink string
+	deepLink  string
+	observers []Observer
+	global    map[string]string // button action prefix → step (AnyTurn presses)
 }
 
 // MenuEntry is a main-menu button. Only entries whose feature works are
@@ -280,7 +285,11 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now}
+	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now, in: in, before: s}
+	if s.Me.Cert != nil {
+		c := *s.Me.Cert // steps change the certification in place
+		r.before.Me.Cert = &c
+	}
 	if !Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
@@ -335,6 +344,10 @@ func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
 		r.say(Say("input.edited", nil))
 		return r.result()
 	case KindButton:
+		if in.Turn == AnyTurn {
+			e.anywhere(ctx, r, in)
+			return r.result()
+		}
 		if in.Turn != r.s.Turn {
 			e.stale(r, in)
 			return r.result()
@@ -497,6 +510,15 @@ func (e *Engine) greet(r *run, in Input) {
 	if in.Kind == KindCommand && in.Command == "start" && in.Args != "" && e.deepLink != "" {
 		r.s.StartArg, r.s.Back = in.Args, e.deepLink
 	}
+	if in.Kind == KindButton && in.Turn == AnyTurn {
+		// "Certify now" under a reminder, a year after the state expired:
+		// the language first, then straight there.
+		for _, m := range e.menu {
+			if m.Action == in.Action {
+				r.s.Back = m.Step
+			}
+		}
+	}
 	r.enter(StepLanguage)
 	if in.Kind == KindCommand && in.Command != "start" {
 		// Remember a command such as /law to run it once the language is set.
@@ -587,6 +609,9 @@ type run struct {
 	clearEph    bool
 	tell        []Notice
 	notes       []string
+	effects     []Effect
+	in          Input
+	before      State // as loaded, for observers
 }
 
 func (r *run) say(rs ...Reply) { r.replies = append(r.replies, rs...) }
@@ -643,6 +668,7 @@ func (r *run) apply(o Outcome) {
 		r.deleteInput = true
 	}
 	r.tell = append(r.tell, o.Tell...)
+	r.effects = append(r.effects, o.Effects...)
 	if o.ClearEphemeral {
 		r.clearEph = true
 	}
@@ -674,5 +700,8 @@ func (r *run) result() Result {
 			r.s.Keyboard = false
 		}
 	}
-	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes}
+	for _, o := range r.e.observers {
+		r.effects = append(r.effects, o(r.in, &r.before, &r.s, r.forget)...)
+	}
+	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes, Effects: r.effects}
 }

@@ -24,7 +24,8 @@ type Reply struct {
 	// details in a staff member's chat). Photos are always protected.
 	Protect bool
 	// Lang renders the reply in this language instead of the reader's: a
-	// text a helper reads aloud to a relative in Chinese.
+	// text a helper reads aloud to a relative in Chinese, a broadcast's
+	// preview in each language as its recipients see it.
 	Lang string
 }
 

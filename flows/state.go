@@ -82,6 +82,9 @@ type State struct {
 	// a step shows it (never stored: it holds another person's data).
 	ReviewID string      `json:"review,omitempty"`
 	Review   *ReviewCase `json:"-"`
+	// Notify is a staff member's broadcast in preparation, and what the
+	// notice steps show (see notify.go).
+	Notify *Notify `json:"notify,omitempty"`
 	// LoadErr is set when a step's Load could not read what the step shows
 	// (Redis unreachable): Show then says there is a problem and to try
 	// again, never "nothing there". Never stored.

@@ -20,6 +20,12 @@ var sampleData = map[string]any{
 	"Phone": "138****5678", "Channel": "green", "Day": 28, "Month": 11, "Year": 2026, "MonthName": "November",
 	"Who": "Mum", "Lines": "• one\n• two", "Link": "https://t.me/bot?start=x", "Relation": "parent", "Helper": "child",
 	"N": 1, "Face": true, "Photo": true, "Delete": true, "Contact": true, "Linked": true, "Forwarded": true, "Family": true,
+	// Reminders and broadcasts.
+	"Audience": "Everyone", "Excluded": "12", "N_zh_Hans": "9,870", "N_zh_Hant": "1,200", "N_en": "800", "N_es": "475",
+	"Lang": "English", "Known": "Haidian", "Default": "Chinese", "People": "1,234", "Over": 1000, "NeedConfirm": true,
+	"ID": "9001-42", "By": 9001, "ConfirmedBy": 9002, "Message": "Scam warning", "Status": "sending", "Sent": "100",
+	"Failed": "3", "Blocked": "2", "Deactivated": "1", "NotFound": "0", "Uncertain": "0", "Rate": "25", "Left": "3 min",
+	"Paused": "30 s", "Took": "5 min",
 }
 
 // messages reads every file's message IDs and bodies, per language.

@@ -24,6 +24,7 @@ import (
 	"pensionbot/flows"
 	"pensionbot/intake"
 	"pensionbot/locales"
+	"pensionbot/ratelimit"
 	"pensionbot/review"
 	"pensionbot/speech"
 	"pensionbot/store"
@@ -38,15 +39,17 @@ var (
 
 // App is the wired program: what main runs and what end-to-end tests run.
 type App struct {
-	cfg     Config
-	tracker *agency.Tracker // polls the agency for late decisions, or nil
-	log     *slog.Logger
-	rdb     redis.UniversalClient
-	bot     *bot.Bot
-	hook    net.Listener // webhook listener, nil when polling
-	admin   net.Listener // admin listener, nil when off
-	conns   *prometheus.GaugeVec
-	Metrics *prometheus.Registry
+	cfg      Config
+	tracker  *agency.Tracker // polls the agency for late decisions, or nil
+	log      *slog.Logger
+	rdb      redis.UniversalClient
+	bot      *bot.Bot
+	bulk     *bot.Bulk             // broadcasts and reminders
+	backfill func(context.Context) // enters records older than the registry, once
+	hook     net.Listener          // webhook listener, nil when polling
+	admin    net.Listener          // admin listener, nil when off
+	conns    *prometheus.GaugeVec
+	Metrics  *prometheus.Registry
 }
 
 // NewApp builds every part from the configuration. It connects to the Bot
@@ -111,7 +114,18 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	env.Photos, env.Records, env.Images = photos, photos, checker
+	// The registry of people for reminders and broadcasts; every saved
+	// record enters its due date there.
+	aud := store.NewAudience(rdb, cfg.DataKey, store.AudienceOptions{Schedule: cfg.Notify.Schedule})
+	broadcasts := store.NewBroadcasts(rdb, store.BroadcastOptions{AuditTTL: cfg.Notify.AuditTTL})
+	env.Photos, env.Records, env.Images = photos, store.TrackedRecords{RecordStore: photos, Audience: aud}, checker
+	a.backfill = func(ctx context.Context) {
+		if n, err := aud.Backfill(ctx, photos, time.Now()); err != nil {
+			log.Warn("enter older records in the reminder registry", "err", err)
+		} else if n > 0 {
+			log.Info("older records entered in the reminder registry", "records", n)
+		}
+	}
 	env.Desk, env.StaffIDs, env.GreenAge, env.PhotoTTL = desk{queue}, cfg.StaffIDs, cfg.GreenAge, cfg.PhotoTTL
 	staff := map[int64]bool{}
 	for _, id := range cfg.StaffIDs {
@@ -139,7 +153,12 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if len(cfg.StaffIDs) == 0 && cfg.Verifier != "agency" {
 		log.Warn("STAFF_IDS is empty: nobody can review certifications")
 	}
-	features := []flows.Feature{flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{}}
+	features := []flows.Feature{flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{}, flows.Reminders{Settings: aud},
+		flows.Broadcast{Audience: aud, Broadcasts: broadcasts, DefaultLanguage: cfg.DefaultLanguage, ConfirmOver: cfg.Notify.ConfirmOver}}
+	effects := aud.Handlers()
+	for k, h := range broadcasts.Handlers() {
+		effects[k] = h
+	}
 	// The engine fetches attachments through the bot, which needs the
 	// engine: the fetcher is bound once the bot exists.
 	files := &lateFiles{}
@@ -163,11 +182,19 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
 		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos, Failpoint: cfg.Failpoint,
-		Erasers: erasers,
+		Erasers: erasers, Effects: effects, Reach: aud.SetReach,
 	})
 	if errors.Is(err, bot.ErrTokenRefused) {
 		return nil, &configError{"TELEGRAM_BOT_TOKEN", tokenRefused}
 	}
+	if err != nil {
+		return nil, err
+	}
+	// One sending budget for all replicas: replies first, notices next,
+	// broadcasts last.
+	limiter := ratelimit.New(rdb, "telegram", ratelimit.Options{Rate: cfg.Notify.totalRate(), BulkRate: cfg.Notify.Rate})
+	a.bulk, err = a.bot.NewBulk(bot.BulkOptions{Broadcasts: broadcasts, Audience: aud, Limiter: limiter,
+		Paid: cfg.Notify.Paid, Schedule: cfg.Notify.Schedule})
 	if err != nil {
 		return nil, err
 	}
@@ -334,6 +361,12 @@ func (a *App) Run(ctx context.Context) error {
 	// Work a stopped process left (an update queued but not applied, effects
 	// committed but not delivered) is picked up now and then.
 	go a.bot.Sweep(ctx, time.Minute)
+	// Broadcasts and reminders, on every replica; stopped before Redis is
+	// closed.
+	bulkDone := make(chan struct{}, 2)
+	go func() { a.bulk.Run(ctx); bulkDone <- struct{}{} }()
+	go func() { a.backfill(ctx); a.bulk.RunReminders(ctx, time.Minute); bulkDone <- struct{}{} }()
+	defer func() { <-bulkDone; <-bulkDone }()
 	var err error
 	if a.hook != nil {
 		serve("webhook", a.hook, webhookLimits, a.bot.WebhookHandler(a.cfg.WebhookSecret))

@@ -52,6 +52,8 @@ type Config struct {
 	FamilyMax int
 	// TimeZone is where dates are shown (certified on, valid until).
 	TimeZone *time.Location
+	// Reminders and broadcasts (see notify.go).
+	Notify NotifyConfig
 }
 
 // tokenShape is what @BotFather hands out: the bot's numeric ID, a colon,
@@ -207,6 +209,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	tz := get("TIME_ZONE", "Asia/Shanghai")
 	if c.TimeZone, err = time.LoadLocation(tz); err != nil || tz == "Local" {
 		return c, &configError{"TIME_ZONE", fmt.Sprintf("%q is not an IANA time zone; use a name such as Asia/Shanghai", tz)}
+	}
+	if c.Notify, err = loadNotify(get); err != nil {
+		return c, err
 	}
 	switch a := strings.ToLower(get("ANSWERER", "auto")); a {
 	case "auto":

@@ -204,6 +204,9 @@ func (s *Server) chatLocked(p map[string]string) (*chatState, *apiError) {
 	if c == nil {
 		return nil, badRequest("chat not found")
 	}
+	if c.deactivated {
+		return nil, forbidden("user is deactivated")
+	}
 	if c.blocked {
 		return nil, forbidden("bot was blocked by the user")
 	}

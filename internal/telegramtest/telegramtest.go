@@ -174,6 +174,7 @@ type chatState struct {
 	chat        models.Chat
 	nextMsgID   int
 	blocked     bool
+	deactivated bool
 	bot         []*botMsg
 	botByID     map[int]*botMsg
 	userMsgs    map[int]*userMsg

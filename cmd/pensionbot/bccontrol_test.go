@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"pensionbot/flows"
+	"pensionbot/internal/telegramtest"
+	"pensionbot/locales"
+	"pensionbot/secret"
+	"pensionbot/store"
+)
+
+// TestBroadcastPauseResumeCancel: the buttons under the progress message
+// pause sending, resume it and cancel the rest; the report says so.
+func TestBroadcastPauseResumeCancel(t *testing.T) {
+	const (
+		db      = 23
+		people  = 300
+		firstID = 500001
+		staff   = int64(9001)
+	)
+	h := newHarness(t, db, map[string]string{"STAFF_IDS": "9001", "BROADCAST_RATE": "30", "LOG_LEVEL": "info"})
+	ctx := context.Background()
+	sealer, _ := secret.Parse(h.env["DATA_KEY"])
+	rdb := redisClient(t, db)
+	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
+	for i := 0; i < people; i++ {
+		id := int64(firstID + i)
+		if err := aud.Touch(ctx, id, locales.Supported[i%4], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		h.tg.AddChat(telegramtest.User{ID: id})
+	}
+	var sent atomic.Int64
+	h.tg.OnSend(func(chat int64) {
+		if chat >= firstID {
+			sent.Add(1)
+		}
+	})
+	h.start()
+	su := telegramtest.User{ID: staff, LanguageCode: "en"}
+	h.tg.SendText(su, "/start")
+	press(h, su, h.wait(staff, 1)[0], "English")
+	waitText(t, h.tg, staff, 10*time.Second, "What would you like")
+	bs := store.NewBroadcasts(rdb, store.BroadcastOptions{})
+	if err := bs.Create(ctx, flows.BroadcastDraft{ID: "9001-1", By: staff, Filter: flows.AudienceFilter{Kind: flows.AudienceLang, Lang: "en"},
+		Template: "closed", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	want := people/4 + 1 // English readers, the staff member too
+	waitSent := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for sent.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d sent, waiting for %d", sent.Load(), n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitSent(10)
+	progress := waitText(t, h.tg, staff, 10*time.Second, "Broadcast #9001-1", "Sent")
+	press(h, su, progress, "Pause")
+	waitText(t, h.tg, staff, 5*time.Second, "Pausing the broadcast")
+	time.Sleep(time.Second) // batches in flight finish
+	paused := sent.Load()
+	time.Sleep(1500 * time.Millisecond)
+	if n := sent.Load(); n != paused || n >= int64(want) {
+		t.Fatalf("sending went on while paused: %d then %d (of %d)", paused, n, want)
+	}
+	// The progress message now offers Resume.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m := h.tg.Messages(staff)[progressIndex(h.tg.Messages(staff), progress.ID)]
+		if strings.Contains(m.Text, "paused") && hasButton(m, "Resume") {
+			press(h, su, m, "Resume")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("progress message not showing the pause: %q %+v", m.Text, m.Buttons)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitSent(paused + 10)
+	press(h, su, h.tg.Messages(staff)[progressIndex(h.tg.Messages(staff), progress.ID)], "Cancel the rest")
+	report := waitText(t, h.tg, staff, 10*time.Second, "Broadcast #9001-1 cancelled")
+	time.Sleep(time.Second)
+	if n := sent.Load(); n >= int64(want) {
+		t.Fatalf("all %d sent despite the cancel", n)
+	}
+	m, _ := bs.Meta(ctx, "9001-1")
+	if m.Status != flows.BroadcastCancelled || int64(m.Counts["sent"]) > sent.Load()+1 || m.Total != want {
+		t.Fatalf("record %+v; %d sent", m, sent.Load())
+	}
+	t.Logf("report: %s", report.Text)
+}
+
+func progressIndex(ms []telegramtest.Message, id int) int {
+	for i, m := range ms {
+		if m.ID == id {
+			return i
+		}
+	}
+	return 0
+}
+
+func hasButton(m telegramtest.Message, text string) bool {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, text) {
+				return true
+			}
+		}
+	}
+	return false
+}
