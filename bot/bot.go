@@ -106,6 +106,7 @@ type Bot struct {
 	metrics *metrics
 	files   *fileFetcher
 	policy  retry.Policy
+	spent   spent // messages not yet counted into the shared budget
 	acks    *acker
 	stopAck context.CancelFunc
 

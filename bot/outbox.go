@@ -193,7 +193,7 @@ func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
 		if blocked[f.Chat] {
 			continue
 		}
-		err := b.do(ctx, f)
+		err := b.do(ctx, user, f)
 		switch {
 		case err == nil:
 			b.failpoint("effect:" + f.Kind)
@@ -217,7 +217,7 @@ func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
 }
 
 // do performs one effect.
-func (b *Bot) do(ctx context.Context, f effect) error {
+func (b *Bot) do(ctx context.Context, owner int64, f effect) error {
 	switch f.Kind {
 	case "send", "photo":
 		var sent *models.Message
@@ -235,6 +235,7 @@ func (b *Bot) do(ctx context.Context, f effect) error {
 			return err
 		}
 		b.metrics.sent.Inc()
+		b.countSent(owner, f.Chat)
 		if f.Ephemeral && sent != nil {
 			if err := b.store.AddEphemeral(ctx, f.Chat, sent.ID); err != nil {
 				b.log.Warn("could not remember a message to delete later", "chat", f.Chat, "err", err)

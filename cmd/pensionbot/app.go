@@ -49,6 +49,7 @@ type App struct {
 	hook     net.Listener          // webhook listener, nil when polling
 	admin    net.Listener          // admin listener, nil when off
 	conns    *prometheus.GaugeVec
+	limiter  *ratelimit.Limiter // the sending budget all replicas share
 	Metrics  *prometheus.Registry
 }
 
@@ -193,6 +194,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// One sending budget for all replicas: replies first, notices next,
 	// broadcasts last.
 	limiter := ratelimit.New(rdb, "telegram", ratelimit.Options{Rate: cfg.Notify.totalRate(), BulkRate: cfg.Notify.Rate})
+	a.limiter = limiter
 	a.bulk, err = a.bot.NewBulk(bot.BulkOptions{Broadcasts: broadcasts, Audience: aud, Limiter: limiter,
 		Paid: cfg.Notify.Paid, Schedule: cfg.Notify.Schedule})
 	if err != nil {
@@ -361,6 +363,8 @@ func (a *App) Run(ctx context.Context) error {
 	// Work a stopped process left (an update queued but not applied, effects
 	// committed but not delivered) is picked up now and then.
 	go a.bot.Sweep(ctx, time.Minute)
+	// People's replies count into the budget broadcasts share.
+	go a.bot.UseBudget(ctx, a.limiter)
 	// Broadcasts and reminders, on every replica; stopped before Redis is
 	// closed.
 	bulkDone := make(chan struct{}, 2)

@@ -554,3 +554,23 @@ func TestSlowPersonDoesNotHoldBackOthers(t *testing.T) {
 	}
 	h.tg.WaitMessages(t, slow.ID, 4, 20*time.Second)
 }
+
+// People's replies are counted into the sending budget all replicas share
+// (after they went: a reply never waits), so broadcasts get what is left.
+func TestRepliesSpendTheSharedBudget(t *testing.T) {
+	h := newHarness(t, 23, nil)
+	h.start()
+	rdb := redisClient(t, 23)
+	u := telegramtest.User{ID: 2031, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(u.ID, 1)[0], "English")
+	h.wait(u.ID, 3)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if n, _ := rdb.Exists(context.Background(), "{rl:telegram}:tat").Result(); n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the replies were not counted into the shared budget")
+		}
+	}
+}
