@@ -210,7 +210,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.TimeZone, err = time.LoadLocation(tz); err != nil || tz == "Local" {
 		return c, &configError{"TIME_ZONE", fmt.Sprintf("%q is not an IANA time zone; use a name such as Asia/Shanghai", tz)}
 	}
-	if c.Notify, err = loadNotify(get); err != nil {
+	if c.Notify, err = loadNotify(get, c.TimeZone); err != nil {
 		return c, err
 	}
 	switch a := strings.ToLower(get("ANSWERER", "auto")); a {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // TIME_ZONE works on machines without a zone database
 
 	"pensionbot/flows"
 )
@@ -26,7 +25,9 @@ type NotifyConfig struct {
 	AuditTTL time.Duration
 }
 
-func loadNotify(get func(name, def string) string) (NotifyConfig, error) {
+// loadNotify reads the reminder and broadcast settings; loc is TIME_ZONE,
+// read once with the rest of the configuration.
+func loadNotify(get func(name, def string) string, loc *time.Location) (NotifyConfig, error) {
 	var n NotifyConfig
 	for _, part := range strings.Split(get("REMINDER_DAYS", "30,7,1"), ",") {
 		d, err := strconv.Atoi(strings.TrimSpace(part))
@@ -35,11 +36,8 @@ func loadNotify(get func(name, def string) string) (NotifyConfig, error) {
 		}
 		n.Schedule.Days = append(n.Schedule.Days, d)
 	}
-	loc, err := time.LoadLocation(get("TIME_ZONE", "Asia/Shanghai"))
-	if err != nil {
-		return n, &configError{"TIME_ZONE", "must be an IANA time zone such as Asia/Shanghai"}
-	}
 	n.Schedule.Loc = loc
+	var err error
 	from, to, ok := strings.Cut(get("QUIET_HOURS", "09:00-20:00"), "-")
 	start, err1 := clockTime(from)
 	end, err2 := clockTime(to)

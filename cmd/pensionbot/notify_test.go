@@ -9,7 +9,7 @@ import (
 )
 
 func TestNotifyConfig(t *testing.T) {
-	base := map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "DATA_KEY": secret.NewKey()}
+	base := map[string]string{"TELEGRAM_BOT_TOKEN": goodToken, "DATA_KEY": secret.NewKey()}
 	load := func(extra map[string]string) (Config, error) {
 		return LoadConfig(func(k string) string {
 			if v, ok := extra[k]; ok {
