@@ -59,10 +59,11 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.StopTimer()
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%d people × 5 updates, webhook mode, %d cores\n", people, numCPU())
-	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %13s %13s %10s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "new conns")
+	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %10s %10s %10s %10s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "msgs/upd", "new conns")
 	for _, r := range results {
-		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %13.2f %13.2f %10d\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
-			r.perUpdate(r.botCPU), r.perUpdate(r.redisCPU), float64(r.trips)/float64(r.updates), float64(r.cmds)/float64(r.updates), r.conns)
+		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %10.2f %10.2f %10.2f %10d\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
+			r.perUpdate(r.botCPU), r.perUpdate(r.redisCPU), float64(r.trips)/float64(r.updates), float64(r.cmds)/float64(r.updates),
+			float64(r.msgs)/float64(r.updates), r.conns)
 	}
 	if len(results) >= 2 {
 		p, g := results[0], results[1]
@@ -81,6 +82,7 @@ type sideResult struct {
 	botCPU, redisCPU time.Duration
 	trips, cmds      int64
 	conns            int64
+	msgs             int // messages the bot sent
 }
 
 func (r sideResult) rate() float64 { return float64(r.updates) / r.elapsed.Seconds() }
@@ -265,12 +267,14 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	c.run(warm, script)
 	time.Sleep(200 * time.Millisecond) // let the warm-up's last acknowledgements land
 	botCPU0, redisCPU0, cmds0, trips0, conns0 := cpuTime(b, botPID), cpuTime(b, rsrv.PID()), redisCommands(b, rdb), trips(), tg.Connections()
+	msgs0 := len(tg.Calls("sendMessage"))
 	lat, elapsed := c.run(users, script)
 	time.Sleep(200 * time.Millisecond)
 	return sideResult{
 		name: name, updates: people * len(script), elapsed: elapsed, lat: lat,
 		botCPU: cpuTime(b, botPID) - botCPU0, redisCPU: cpuTime(b, rsrv.PID()) - redisCPU0,
 		cmds: redisCommands(b, rdb) - cmds0, trips: trips() - trips0, conns: tg.Connections() - conns0,
+		msgs: len(tg.Calls("sendMessage")) - msgs0,
 	}
 }
 
