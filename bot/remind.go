@@ -85,7 +85,7 @@ func (k *Bulk) RemindOnce(ctx context.Context, now time.Time) (int, error) {
 			return sent, err
 		}
 		reply := flows.Reply{ID: "notify.remind.lapsed", Data: map[string]any{"Until": flows.Date(dueAt.In(sch.Loc))},
-			Buttons: [][]flows.Button{flows.Row(flows.Btn("notify.btn.certify", "go:"+flows.StepCertConsent))}}
+			Buttons: [][]flows.Button{flows.Row(flows.Btn("notify.btn.certify", "go:"+flows.StepCertWho))}}
 		if d := sch.StageDays(stage); d >= 0 {
 			reply.ID = "notify.remind.before"
 			reply.Data["Count"] = d

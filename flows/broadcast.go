@@ -465,7 +465,7 @@ func BroadcastReply(template string, texts map[string]string, lang, def string) 
 	if template != "" {
 		r.ID = "notify.tpl." + template
 		if template == "window" {
-			r.Buttons = [][]Button{Row(Btn("notify.btn.certify", "go:"+StepCertConsent))}
+			r.Buttons = [][]Button{Row(Btn("notify.btn.certify", "go:"+StepCertWho))}
 		}
 		return r
 	}

@@ -362,15 +362,19 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	// Work a stopped process left (an update queued but not applied, effects
 	// committed but not delivered) is picked up now and then.
-	go a.bot.Sweep(ctx, time.Minute)
+	// The loops beside the updates stop when Run ends, however it ends (a
+	// refused token ends polling without ctx being cancelled).
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	go a.bot.Sweep(bg, time.Minute)
 	// People's replies count into the budget broadcasts share.
-	go a.bot.UseBudget(ctx, a.limiter)
+	go a.bot.UseBudget(bg, a.limiter)
 	// Broadcasts and reminders, on every replica; stopped before Redis is
 	// closed.
 	bulkDone := make(chan struct{}, 2)
-	go func() { a.bulk.Run(ctx); bulkDone <- struct{}{} }()
-	go func() { a.backfill(ctx); a.bulk.RunReminders(ctx, time.Minute); bulkDone <- struct{}{} }()
-	defer func() { <-bulkDone; <-bulkDone }()
+	go func() { a.bulk.Run(bg); bulkDone <- struct{}{} }()
+	go func() { a.backfill(bg); a.bulk.RunReminders(bg, time.Minute); bulkDone <- struct{}{} }()
+	defer func() { stopBG(); <-bulkDone; <-bulkDone }()
 	var err error
 	if a.hook != nil {
 		serve("webhook", a.hook, webhookLimits, a.bot.WebhookHandler(a.cfg.WebhookSecret))
