@@ -292,7 +292,25 @@ func runPensionbot(b *testing.B, people int) sideResult {
 		"LOG_LEVEL": "error", "WEBHOOK_URL": "https://bot.example/hook", "WEBHOOK_SECRET": hookSecret,
 		"WEBHOOK_LISTEN": hookAddr, "ADMIN_LISTEN": adminAddr,
 	}}
-	cmd := h.binary()()
+	start := h.binary
+	if bin := os.Getenv("PENSIONBOT_BIN"); bin != "" {
+		// Another build (an earlier version) on the same load, for a
+		// before/after figure.
+		start = func() func() *exec.Cmd {
+			return func() *exec.Cmd {
+				cmd := exec.Command(bin)
+				for k, v := range h.env {
+					cmd.Env = append(cmd.Env, k+"="+v)
+				}
+				cmd.Stderr = h.logs
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				return cmd
+			}
+		}
+	}
+	cmd := start()()
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	waitHTTP(b, "http://"+adminAddr+"/healthz")
 	trips := func() int64 {
@@ -305,9 +323,11 @@ func runPensionbot(b *testing.B, people int) sideResult {
 			id, _ := tg.PressButton(u, m.ID, m.Buttons[0][0].Data) // the language
 			return id, 2                                           // welcome, menu
 		},
+		// Three questions, each answered with one message, as the peer's
+		// steps are.
 		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "what is certification?"), 1 },
-		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/privacy"), 2 },
-		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "/help"), 2 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "how do I pay premiums at the window?"), 1 },
+		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "what does the law say about pensions?"), 1 },
 	}
 	if path := os.Getenv("BENCH_PROFILE"); path != "" {
 		// A CPU profile of the bot while the crowd runs (after warm-up).
@@ -413,6 +433,5 @@ func scrapeCounter(b *testing.B, url, name string) int64 {
 			return int64(f)
 		}
 	}
-	b.Fatalf("metric %s not found", name)
-	return 0
+	return -1 // an earlier build without the metric
 }
