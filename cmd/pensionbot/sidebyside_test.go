@@ -326,8 +326,12 @@ func runPensionbot(b *testing.B, people int) sideResult {
 		// Three questions, each answered with one message, as the peer's
 		// steps are.
 		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "what is certification?"), 1 },
-		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "how do I pay premiums at the window?"), 1 },
-		func(u telegramtest.User) (int64, int) { return tg.SendText(u, "what does the law say about pensions?"), 1 },
+		func(u telegramtest.User) (int64, int) {
+			return tg.SendText(u, "how do I pay premiums at the window?"), 1
+		},
+		func(u telegramtest.User) (int64, int) {
+			return tg.SendText(u, "what does the law say about pensions?"), 1
+		},
 	}
 	if path := os.Getenv("BENCH_PROFILE"); path != "" {
 		// A CPU profile of the bot while the crowd runs (after warm-up).
