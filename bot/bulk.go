@@ -13,6 +13,7 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"pensionbot/domain"
 	"pensionbot/flows"
 	"pensionbot/locales"
 	"pensionbot/ratelimit"
@@ -71,6 +72,9 @@ type BulkOptions struct {
 	// Now is the clock of reminders (default time.Now): tests run a year in
 	// seconds.
 	Now func() time.Time
+	// Helpers lists the helpers a pensioner linked (family help): they get
+	// the pensioner's own reminders too. Nil: none.
+	Helpers func(ctx context.Context, pensioner int64) ([]domain.Link, error)
 }
 
 type bulkMetrics struct {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	tg "github.com/go-telegram/bot"
@@ -104,6 +105,9 @@ func (k *Bulk) RemindOnce(ctx context.Context, now time.Time) (int, error) {
 		case store.StatusSent:
 			sent++
 			k.m.reminders.WithLabelValues("sent").Inc()
+			if r.For == "self" {
+				sent += k.remindHelpers(ctx, r.Account, reply)
+			}
 		case "429", "":
 			// Put back: the next pass sends it.
 			k.opt.Audience.Undo(context.WithoutCancel(ctx), r, next)
@@ -119,4 +123,71 @@ func (k *Bulk) RemindOnce(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// remindHelpers sends a pensioner's own reminder to the helpers they
+// linked, in each helper's language and naming the pensioner as the helper
+// calls them ("Mum"); its button opens "who is it for?", where the
+// pensioner is. It returns how many were sent. A helper who turned notices
+// off or cannot be reached is skipped; a failure is logged, not retried
+// (the pensioner was reminded).
+func (k *Bulk) remindHelpers(ctx context.Context, pensioner int64, own flows.Reply) int {
+	if k.opt.Helpers == nil {
+		return 0
+	}
+	links, err := k.opt.Helpers(ctx, pensioner)
+	if err != nil {
+		k.b.log.Warn("list a pensioner's helpers for a reminder", "err", err)
+		return 0
+	}
+	n := 0
+	for _, l := range links {
+		p, err := k.opt.Audience.Get(ctx, l.User)
+		if err != nil || p == nil || !p.Reachable() {
+			continue
+		}
+		reply := own
+		reply.Data = map[string]any{"Who": k.b.labelOf(ctx, l.User, pensioner)}
+		for key, v := range own.Data {
+			reply.Data[key] = v
+		}
+		reply.ID += ".helper"
+		lang := p.Lang
+		if lang == "" {
+			lang = k.b.catalog.Default()
+		}
+		msgs, err := k.b.render(lang, flows.AnyTurn, reply)
+		if err != nil {
+			k.b.log.Error("render a helper's reminder", "err", err)
+			continue
+		}
+		if err := k.opt.Limiter.Wait(ctx, ratelimit.Notice); err != nil {
+			return n
+		}
+		if status, _ := k.b.sendOne(ctx, l.User, &tg.SendMessageParams{Text: msgs[0].Text, ReplyMarkup: msgs[0].ReplyMarkup}); status == store.StatusSent {
+			n++
+			k.m.reminders.WithLabelValues("sent").Inc()
+		}
+	}
+	return n
+}
+
+// labelOf is how helper calls the pensioner they help ("Mum"), read from
+// the helper's state, or nil when it cannot be told (the message then says
+// "the person you help").
+func (b *Bot) labelOf(ctx context.Context, helper, pensioner int64) any {
+	raw, err := b.store.Load(ctx, helper)
+	if err != nil || raw == nil {
+		return nil
+	}
+	var st flows.State
+	if json.Unmarshal(raw, &st) != nil {
+		return nil
+	}
+	for _, p := range st.Family {
+		if p.Linked == pensioner {
+			return p.Who()
+		}
+	}
+	return nil
 }

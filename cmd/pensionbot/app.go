@@ -196,7 +196,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	limiter := ratelimit.New(rdb, "telegram", ratelimit.Options{Rate: cfg.Notify.totalRate(), BulkRate: cfg.Notify.Rate})
 	a.limiter = limiter
 	a.bulk, err = a.bot.NewBulk(bot.BulkOptions{Broadcasts: broadcasts, Audience: aud, Limiter: limiter,
-		Paid: cfg.Notify.Paid, Schedule: cfg.Notify.Schedule})
+		Paid: cfg.Notify.Paid, Schedule: cfg.Notify.Schedule, Helpers: family.Helpers})
 	if err != nil {
 		return nil, err
 	}

@@ -267,3 +267,46 @@ func TestReminderCertifyNow(t *testing.T) {
 	h.tg.UnblockBot(u)
 	reach(store.Reachable)
 }
+
+// A pensioner's own reminder reaches the helpers they linked too, in each
+// helper's language, with a button to certify.
+func TestReminderReachesLinkedHelper(t *testing.T) {
+	const db = 25
+	h := newHarness(t, db, nil)
+	app, _ := h.start()
+	ctx := context.Background()
+	pensioner := telegramtest.User{ID: 600101, LanguageCode: "zh-CN"}
+	helper := telegramtest.User{ID: 600102, LanguageCode: "en"}
+	for _, u := range []telegramtest.User{pensioner, helper} {
+		h.tg.SendText(u, "/start")
+		h.wait(u.ID, 1)
+	}
+	press(h, pensioner, h.tg.Messages(pensioner.ID)[0], "简体中文")
+	press(h, helper, h.tg.Messages(helper.ID)[0], "English")
+	h.wait(pensioner.ID, 3)
+	h.wait(helper.ID, 3)
+	sealer, _ := secret.Parse(h.env["DATA_KEY"])
+	rdb := redisClient(t, db)
+	family := store.NewFamily(rdb, sealer)
+	code, err := family.Invite(ctx, pensioner.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := family.Accept(ctx, code, helper.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
+	now := time.Now()
+	if err := aud.SaveCert(ctx, pensioner.ID, "self", now.AddDate(-1, 0, 37), now.AddDate(0, 0, 37), now); err != nil {
+		t.Fatal(err)
+	}
+	at := edge(now.AddDate(0, 0, 7), flows.DefaultSchedule(), 10*time.Hour)
+	if sent, err := app.bulk.RemindOnce(ctx, at); err != nil || sent != 2 {
+		t.Fatalf("reminders sent %d, %v; want the pensioner's and the helper's", sent, err)
+	}
+	own := waitText(t, h.tg, pensioner.ID, 10*time.Second, "30 天到期")
+	theirs := waitText(t, h.tg, helper.ID, 10*time.Second, "certification of the person you help is due in 30 days")
+	if len(own.Buttons) == 0 || len(theirs.Buttons) == 0 {
+		t.Fatal("a reminder without its button")
+	}
+}
