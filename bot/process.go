@@ -71,10 +71,14 @@ func (b *Bot) handle(ctx context.Context, raw []byte, async bool) error {
 		b.wg.Add(1)
 		go func() {
 			defer b.wg.Done()
-			b.drainFrom(context.WithoutCancel(ctx), e.Lease, &u)
+			// Polling stored the update (durable): a failure is retried
+			// from the inbox.
+			_ = b.drainFrom(context.WithoutCancel(ctx), e.Lease, &u)
 		}()
 	case e.Lease != nil:
-		b.drainFrom(ctx, e.Lease, &u)
+		if b.drainFrom(ctx, e.Lease, &u) {
+			return fmt.Errorf("update %d: %w", u.ID, errTryAgain)
+		}
 	case e.Busy:
 		b.kickLater(sub.user, e.RetryIn)
 	}
@@ -101,22 +105,28 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 }
 
 // drain applies queued updates while this process holds the lease.
-func (b *Bot) drain(ctx context.Context, l *store.Lease) { b.drainFrom(ctx, l, nil) }
+func (b *Bot) drain(ctx context.Context, l *store.Lease) { _ = b.drainFrom(ctx, l, nil) }
 
 // drainFrom is drain where the caller already decoded the lease's first
 // update (the common case: the update just received is the one to apply),
 // so it is not decoded twice.
-func (b *Bot) drainFrom(ctx context.Context, l *store.Lease, first *models.Update) {
+//
+// It reports whether the update the caller received failed before it was
+// committed: an update applied at once is stored nowhere else, so the
+// webhook must then answer with an error and Telegram delivers it again.
+func (b *Bot) drainFrom(ctx context.Context, l *store.Lease, first *models.Update) (firstFailed bool) {
 	for {
 		var more bool
 		var err error
-		if first != nil && first.ID == l.Item.UpdateID {
+		isFirst := first != nil && first.ID == l.Item.UpdateID
+		if isFirst {
 			more, err = b.applyUpdate(ctx, l, first)
 		} else {
 			more, err = b.applyOne(ctx, l)
 		}
 		first = nil
 		if err != nil {
+			firstFailed = isFirst
 			if errors.Is(err, store.ErrLeaseLost) {
 				b.log.Warn("lease lost; another process goes on", "user", l.User, "err", err)
 			} else {
@@ -125,10 +135,10 @@ func (b *Bot) drainFrom(ctx context.Context, l *store.Lease, first *models.Updat
 				// The lease expires and the update is tried again then.
 				b.kickLater(l.User, b.opt.Lease)
 			}
-			return
+			return firstFailed
 		}
 		if !more {
-			return
+			return false
 		}
 	}
 }
