@@ -43,6 +43,9 @@ const (
 	// qWeight is the weight of a feature found only in a topic's canonical
 	// question, not in its keywords.
 	qWeight = 0.5
+	// conceptWeight is the weight of a concept feature (see concepts.go):
+	// a concept is broader than any of its words.
+	conceptWeight = 0.5
 	// maxQuestionRunes bounds the work done on one question.
 	maxQuestionRunes = 400
 	// minFuzzyLen is the shortest Latin word that typo tolerance applies to.
@@ -217,17 +220,27 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 			}
 			seen[sig] = true
 			add(content, 1)
-			// The first content feature leads: it is the one looked up.
-			ordered := append(append([]string(nil), content...), stopsOf(kf)...)
-			ix.keywords = append(ix.keywords, keyword{
-				topic:    ti,
-				feats:    ordered,
-				nContent: len(content),
-				bonus:    kwBonus + kwBonusPerFeature*float64(len(content)-1),
-			})
+			ix.addKeyword(ti, content, kf, len(content))
+			// The concept form of the keyword (see concepts.go).
+			cf, concepts := conceptFeatures(k, lang)
+			if len(concepts) == 0 {
+				continue
+			}
+			cf = dedupe(cf)
+			add(concepts, conceptWeight)
+			cc := contentOf(cf)
+			csig := strings.Join(sortedCopy(cf), "\x00")
+			if len(cc) < 2 || seen[csig] {
+				continue
+			}
+			seen[csig] = true
+			ix.addKeyword(ti, cc, cf, len(content))
 		}
 		qf, qw := textFeatures(tt.q, lang)
 		add(contentOf(qf), qWeight)
+		if _, qc := conceptFeatures(tt.q, lang); len(qc) > 0 {
+			add(qc, qWeight*conceptWeight)
+		}
 		collectVocab(vocab, qw)
 		for _, f := range order {
 			ix.postings[f] = append(ix.postings[f], posting{topic: ti, weight: weight[f]})
@@ -252,6 +265,19 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 		ix.known[stem(w, lang)] = true
 	}
 	return ix
+}
+
+// addKeyword adds a keyword of topic ti: its content features (the first
+// leads: it is the one looked up), then the stop features of all, with the
+// bonus of a keyword of n content words.
+func (ix *langIndex) addKeyword(ti int, content, all []string, n int) {
+	ordered := append(append([]string(nil), content...), stopsOf(all)...)
+	ix.keywords = append(ix.keywords, keyword{
+		topic:    ti,
+		feats:    ordered,
+		nContent: len(content),
+		bonus:    kwBonus + kwBonusPerFeature*float64(n-1),
+	})
 }
 
 func collectVocab(vocab map[string]bool, words []string) {
@@ -363,7 +389,8 @@ func newQuery(question string) query {
 			q.words = append(q.words, seg.text)
 		}
 	}
-	q.fixed = dedupe(q.fixed)
+	_, concepts := conceptFeatures(question, "")
+	q.fixed = dedupe(append(q.fixed, concepts...))
 	return q
 }
 
@@ -456,12 +483,12 @@ func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 	}
 	nq := 0 // content features of the question that count here
 	for _, f := range feats {
-		if !isStop(f) && (!hanOnly || isHan(f)) {
+		if !isStop(f) && (!hanOnly || isHan(f) || isConcept(f)) {
 			nq++
 		}
 	}
 	for _, f := range feats {
-		if isStop(f) || hanOnly && !isHan(f) {
+		if isStop(f) || hanOnly && !isHan(f) && !isConcept(f) {
 			continue
 		}
 		idf := ix.idf[f]
@@ -470,7 +497,7 @@ func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 		}
 	}
 	for _, f := range feats {
-		if isStop(f) || hanOnly && !isHan(f) {
+		if isStop(f) || hanOnly && !isHan(f) && !isConcept(f) {
 			continue
 		}
 		for _, ki := range ix.kwFirst[f] {
