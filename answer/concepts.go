@@ -20,7 +20,7 @@ import "strings"
 //     their concepts ("for my mother" → for my @parent), found whole when
 //     the question has the same concepts and the other words. A concept
 //     form needs at least two content features: one concept alone ("mum")
-//     does not make a keyword found whole.
+//     is a keyword found whole only when the concept is held by one topic.
 //
 // Surfaces are written folded (lower case, no accents, simplified
 // characters). A Latin surface is one word, or words joined by "_" that
@@ -34,9 +34,20 @@ import "strings"
 // word or bigram can collide with a concept.
 const conceptMark = "@"
 
+// conceptAlone lists the concepts that are a keyword by themselves in the
+// one topic whose keywords hold them (faq.go): a concept that names a
+// topic's matter (lapse, immobile, disabled). Concepts of means or people
+// (phone, place, parent, photo) are not. Words with an everyday sense
+// outside the pension are left out of concepts: Spanish "tarde" (afternoon),
+// "cara" (expensive), "cola" (a drink).
+var conceptAlone = toSet(`alive lapse face immobile visit queue disabled legal scam contribute`)
+
 var conceptDefs = []struct {
 	name, surfaces string
 }{
+	{"alive", `
+活着 还活 在世 健在 生存
+alive living proof_of_life vivo viva`},
 	{"parent", `
 妈 爸 父母 父亲 母亲 老娘 老爹 奶奶 爷爷 外婆 外公 姥姥 姥爷 阿嬷 阿公 婆婆 公公 岳父 岳母 老伴
 mum mom mommy mummy mother mothers father fathers dad daddy parent parents gran granny grandma grandmother grandpa grandfather grandad granddad nan
@@ -54,14 +65,14 @@ movil celular telefono aplicacion web`},
 office window counter branch
 oficina ventanilla sucursal`},
 	{"lapse", `
-停 断了 中断 没发 没到账 没到帐 没收到 没打 没进来 没入账 没汇 没领到 少了 晚了 太晚 过期 逾期 超期 错过 忘了 忘记 补发
+停 断了 中断 没发 没到账 没到帐 没收到 没打 没进来 没入账 没汇 没领到 没钱 没有钱 少了 晚了 太晚 过期 逾期 超期 错过 忘了 忘记 补发
 stop* suspend* cut_off halt* late overdue expired missed forgot* lapsed
-cortaron cortado cortar suspend* parar paro paraliz* detuv* no_llega dejaron_de tarde olvid* vencid* atrasad* retras* a_tiempo`},
+no_money sin_dinero no_cobro no_he_cobrado no_cobre cortaron cortado cortar suspend* parar paro paraliz* detuv* no_llega dejaron_de olvid* vencid* atrasad* retras* a_tiempo`},
 	{"face", `
-脸 面部 相机 摄像头 镜头 眨眼 张嘴 摇头 点头 刷脸
-face faces facial camera selfie blink* cara camara rostro parpade*`},
+脸 面部 识别 眼睛 相机 摄像头 镜头 眨眼 张嘴 摇头 点头 刷脸
+face faces facial recogni* eyes camera selfie blink* camara rostro reconoc* ojos parpade*`},
 	{"fail", `
-失败 不行 不成功 过不了 通不过 不通过 识别不 认不出 报错 出错 不了
+失败 不行 不成功 过不了 过不去 通不过 不通过 认不出 报错 出错 不了
 fail* error wont_work doesnt_work not_working dont_work does_not_work nothing_happens cant_recognize not_recognize*
 no_funciona falla fallo fallando no_reconoce no_me_reconoce no_me_deja`},
 	{"light", `
@@ -69,7 +80,7 @@ no_funciona falla fallo fallando no_reconoce no_me_reconoce no_me_deja`},
 dark darkness light lighting bright shadow oscur* luz brillo`},
 	{"immobile", `
 卧床 瘫 躺 下不了床 起不来 出不了门 不能出门 出不去 行动不便 走不了 不能走 走不动 腿脚不好 养老院 安养院 护理院 住院 敬老院 下不了地
-bedridden bedbound housebound paralys* paralyz* stroke nursing_home care_home hospital* cant_walk cannot_walk cant_leave cannot_leave
+bed bedridden bedbound housebound out_of_bed get_up cant_get_up paralys* paralyz* stroke nursing_home care_home hospital* cant_walk cannot_walk cant_leave cannot_leave
 cama postrad* encamad* residencia no_puede_salir no_puede_caminar no_puede_andar no_se_puede_levantar derrame`},
 	{"visit", `
 上门 派人 到家 到府 来家 家里来 来我家 到我家
@@ -77,7 +88,7 @@ home_visit house_call come_to_the_house come_to_my_home send_someone someone_com
 a_domicilio venir_a_casa vengan_a_casa visita`},
 	{"queue", `
 排队 优先 绿色通道 插队 特殊通道 加急
-queue* priority fast_track faster quicker prioridad preferente preferencia cola fila`},
+queue* priority fast_track faster quicker prioridad preferente preferencia`},
 	{"disabled", `
 残疾 残障 身障 失明 盲人 聋 轮椅
 disabled disability handicap* blind deaf wheelchair discapacit* minusvalid* ciego ciega sordo sorda silla_de_ruedas`},
@@ -86,7 +97,7 @@ disabled disability handicap* blind deaf wheelchair discapacit* minusvalid* cieg
 employer employers company boss firm empresa empresas jefe patron patrono empleador`},
 	{"legal", `
 法律 合法 违法 犯法 法规 规定 义务 法定
-law laws legal legally illegal illegally required obligat* mandatory
+law laws legal legally illegal illegally legally_required obligat* mandatory
 ley leyes ilegal obligatori*`},
 	{"contribute", `
 缴费 交费 续交 续缴 补缴 缴纳 交社保 缴社保 交养老保险 缴养老保险 交保险 缴保险
@@ -102,9 +113,9 @@ pension pensions money pensioner* jubilacion dinero`},
 scam* fraud* fake pin password transfer fee fees stranger* phishing
 estafa* fraude timo contrasena clave transferencia comision desconocido`},
 	{"data", `
-存 保存 保留 删除 泄露 个资 资料 隐私 数据
+存 保存 保留 删除 泄露 个资 资料 隐私 数据 安全
 store stored storing keep keeping delete* share sharing data information privacy
-guard* borr* compart* datos privacidad informacion`},
+safe secure guard* borr* compart* datos privacidad informacion a_salvo`},
 	{"photo", `
 照片 相片 照相 图片 头像
 photo photos picture pictures pic pics image images foto fotos imagen imagenes`},
@@ -173,6 +184,14 @@ func (s conceptSurface) matchLatin(ws []string) bool {
 // every concept surface replaced by its concept feature, and the concept
 // features alone.
 func conceptFeatures(s, lang string) (feats, concepts []string) {
+	feats, concepts, _ = conceptFeaturesCovering(s, lang)
+	return feats, concepts
+}
+
+// conceptFeaturesCovering is conceptFeatures, and for each concept the
+// surface text it stands for: the Latin words, or the Han surface.
+func conceptFeaturesCovering(s, lang string) (feats, concepts []string, covers map[string][]segment) {
+	covers = make(map[string][]segment)
 	segs := segments(fold(s))
 	var latin []string
 	flush := func() {
@@ -182,6 +201,9 @@ func conceptFeatures(s, lang string) (feats, concepts []string) {
 				if cs.matchLatin(latin[i:]) {
 					feats = append(feats, cs.concept)
 					concepts = append(concepts, cs.concept)
+					for _, w := range latin[i : i+len(cs.words)] {
+						covers[cs.concept] = append(covers[cs.concept], segment{w, classLatin})
+					}
 					i += len(cs.words)
 					matched = true
 					break
@@ -227,6 +249,7 @@ func conceptFeatures(s, lang string) (feats, concepts []string) {
 				}
 				feats = append(feats, hit)
 				concepts = append(concepts, hit)
+				covers[hit] = append(covers[hit], segment{string(rs[i : i+n]), classHan})
 				i += n
 				start = i
 			}
@@ -240,7 +263,7 @@ func conceptFeatures(s, lang string) (feats, concepts []string) {
 		}
 	}
 	flush()
-	return feats, dedupe(concepts)
+	return feats, dedupe(concepts), covers
 }
 
 func isConcept(f string) bool { return strings.HasPrefix(f, conceptMark) }

@@ -60,6 +60,15 @@ var intentRules = []intentRule{
 	{from: "howto", to: "privacy", cues: dataCues},
 	{from: "howto", to: "scam", cues: moneyAskCues},
 	{from: "certification", to: "scam", cues: moneyAskCues},
+	// The person's condition decides between a relative's help, the
+	// how-to and the home visit or green channel: "my father is blind",
+	// "mi madre está en el hospital, ¿cómo hace la fe de vida?".
+	{from: "family", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "howto", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "certification", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "family", to: "priority", cues: conceptCues("disabled", "queue")},
+	{from: "howto", to: "priority", cues: conceptCues("disabled", "queue")},
+	{from: "certification", to: "priority", cues: conceptCues("disabled", "queue")},
 }
 
 // consequenceCues ask what follows from not certifying.
@@ -145,6 +154,8 @@ find out if|check if|see if|know if|still valid|already certified|did it work|go
 como se si|como se que|como saber|como compruebo|como comprobar|como veo|como puedo ver|como consulto|como consultar|saber si|ver si|comprobar si|ya estoy|todavia vale|sigue valiendo|ya hice|ya me certifique|sigue pendiente|esta pendiente
 do i still need|do i still have to|still need to certify|do i need to certify again|have to certify again
 todavia tengo que|aun tengo que|tengo que volver|hay que volver
+when does|when will|when is my|when do i have to|run out|runs out|cuando caduca|cuando vence|cuando se vence|cuando tengo que
+什么时候到期|什么时候过期|哪天到期|何时到期|啥时候到期|到什么时候
 还用认证|还用不用|还需要认证|还要认证|还得认证|还要不要认证|还用再|还要再认证|又要认证
 怎么知道|怎么查|怎么看|如何查|如何知道|去哪查|在哪查|哪里查|在哪看|哪里看|有没有通过|通过没有|过了没|过没过|成功没|成功了没|是否通过|是否成功|还有效|有没有效|完了没|完了吗|上次认证|还在审核|审核中|审核完
 `)
@@ -181,6 +192,27 @@ what is|whats|what does|what for|why|meaning|mean|purpose|what is it
 que es|para que|por que|porque|que significa|significa|sirve
 什么是|是什么|啥意思|什么意思|是啥|干啥|干什么|为什么|为啥|有什么用|什么用|做什么用
 `)
+
+// conceptCues returns the surfaces of the named concepts (concepts.go) as
+// cues.
+func conceptCues(names ...string) []cue {
+	var out []cue
+	for _, d := range conceptDefs {
+		for _, n := range names {
+			if d.name != n {
+				continue
+			}
+			for _, tok := range strings.Fields(d.surfaces) {
+				if isHan(tok) {
+					out = append(out, cue{han: tok})
+				} else {
+					out = append(out, cue{words: strings.Split(tok, "_")})
+				}
+			}
+		}
+	}
+	return out
+}
 
 // cue is one folded cue: a sequence of Latin words, or a Han string.
 type cue struct {
@@ -220,7 +252,12 @@ func (t cueText) has(c cue) bool {
 	for i := 0; i+len(c.words) <= len(t.words); i++ {
 		match := true
 		for j, w := range c.words {
-			if t.words[i+j] != w {
+			if p, ok := strings.CutSuffix(w, "*"); ok && len(p) > 0 {
+				if !strings.HasPrefix(t.words[i+j], p) {
+					match = false
+					break
+				}
+			} else if t.words[i+j] != w {
 				match = false
 				break
 			}
