@@ -29,6 +29,22 @@ import (
 //
 //	                    heldOut3 (115, 27 off)
 //	before round 3      96 = 83.5%; 1/27 (baseline)
+//	after round 3      107 = 93.0%; 1/27 (*)
+//
+// Round 3: a concept layer (concepts.go: parent, phone, lapse, immobile,
+// employer, ... in all four languages; questions and keywords scored on
+// concepts, keywords also matched in concept form), and intent rules for
+// consequences, channels, certifying again, employers, the card, data,
+// requests for money, and the person's condition (intent.go). Tuned on
+// the spent tables and the tuning batches, including a fourth batch
+// (tuning_test.go). Caveats on the round-3 number, which is therefore
+// optimistic: the baseline run printed heldOut3's 19 misses, which were
+// seen before round 3 was written (the rules were not written from them,
+// but they were not unseen); and two heldOut3 rows are near-copies of
+// tuning rows ("do you store my face"; the WeChat fee scam). On the
+// fourth tuning batch's off-topic questions built from the concepts' words
+// the off-topic goal is not met (4 of 23; the original matcher: 5).
+// heldOut3 is now spent too.
 //
 // (*) the held-out measurement of that round. Round 1: per-language stop
 // words, stricter typo tolerance, intent cues, keywords from the first two
@@ -338,8 +354,8 @@ func checkHeldOutFloor(t *testing.T, name string, set []phrasing, floor float64)
 // its number here is a regression check, not a held-out measurement.
 func TestFAQHeldOut(t *testing.T) { checkHeldOut(t, "heldOut (spent)", heldOut) }
 
-// TestFAQHeldOut2 measures heldOut2, the table of the last held-out
-// measurement (round 2). Spent since: see the table at the top.
+// TestFAQHeldOut2 measures heldOut2, the table of the round-2 held-out
+// measurement. Spent since: see the table at the top.
 func TestFAQHeldOut2(t *testing.T) { checkHeldOut(t, "heldOut2", heldOut2) }
 
 // heldOut3 was written in one sitting before round 3, without running the
@@ -466,8 +482,9 @@ var heldOut3 = []phrasing{
 	{"es", "como pago la factura del movil", ""},
 }
 
-// heldOut3Floor is the accuracy last measured on heldOut3, rounded down.
-const heldOut3Floor = 0.83
+// heldOut3Floor is the accuracy last measured on heldOut3 (93.0% after
+// round 3), rounded down.
+const heldOut3Floor = 0.93
 
 // TestFAQHeldOut3 measures heldOut3: the off-topic goal is asserted, the
 // accuracy goal reported, and the measured floor asserted.
