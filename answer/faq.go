@@ -43,6 +43,12 @@ const (
 	// qWeight is the weight of a feature found only in a topic's canonical
 	// question, not in its keywords.
 	qWeight = 0.5
+	// conceptWeight is the weight of a concept feature (see concepts.go):
+	// a concept is broader than any of its words.
+	conceptWeight = 0.5
+	// maxConceptTopics is how many topics a concept may be held by and
+	// still be a keyword by itself.
+	maxConceptTopics = 1
 	// maxQuestionRunes bounds the work done on one question.
 	maxQuestionRunes = 400
 	// minFuzzyLen is the shortest Latin word that typo tolerance applies to.
@@ -79,6 +85,7 @@ type langIndex struct {
 	kwFirst  map[string][]int      // first feature of a keyword → keyword indices
 	vocab    map[int][]wordForTypo // Latin words of 5+ letters, by length in runes
 	known    map[string]bool       // stems of vocab words, for a quick "no typo" check
+	wordKw   map[string][]int      // feature → topics that have it as a keyword by itself
 }
 
 type posting struct {
@@ -182,9 +189,11 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 		kwFirst:  make(map[string][]int),
 		vocab:    make(map[int][]wordForTypo),
 		known:    make(map[string]bool),
+		wordKw:   make(map[string][]int),
 	}
 	vocab := make(map[string]bool)
 	df := make(map[string]float64) // topics having a feature, weighted
+	var single []pendingKey        // concepts of each topic's keywords
 	for ti, tt := range texts {
 		// Features of the keywords weigh 1; features found only in the
 		// canonical question weigh qWeight (questions are full sentences
@@ -217,17 +226,32 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 			}
 			seen[sig] = true
 			add(content, 1)
-			// The first content feature leads: it is the one looked up.
-			ordered := append(append([]string(nil), content...), stopsOf(kf)...)
-			ix.keywords = append(ix.keywords, keyword{
-				topic:    ti,
-				feats:    ordered,
-				nContent: len(content),
-				bonus:    kwBonus + kwBonusPerFeature*float64(len(content)-1),
-			})
+			ix.addKeyword(ti, content, kf, len(content))
+			// The concept form of the keyword (see concepts.go).
+			cf, concepts := conceptFeatures(k, lang)
+			if len(concepts) == 0 {
+				continue
+			}
+			cf = dedupe(cf)
+			add(concepts, conceptWeight)
+			cc := contentOf(cf)
+			csig := strings.Join(sortedCopy(cf), "\x00")
+			for _, c := range concepts {
+				if conceptAlone[strings.TrimPrefix(c, conceptMark)] {
+					single = append(single, pendingKey{ti, c})
+				}
+			}
+			if len(cc) < 2 || seen[csig] {
+				continue
+			}
+			seen[csig] = true
+			ix.addKeyword(ti, cc, cf, len(content))
 		}
 		qf, qw := textFeatures(tt.q, lang)
 		add(contentOf(qf), qWeight)
+		if _, qc := conceptFeatures(tt.q, lang); len(qc) > 0 {
+			add(qc, qWeight*conceptWeight)
+		}
 		collectVocab(vocab, qw)
 		for _, f := range order {
 			ix.postings[f] = append(ix.postings[f], posting{topic: ti, weight: weight[f]})
@@ -238,8 +262,21 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 	for f, d := range df {
 		ix.idf[f] = math.Log(n / d)
 	}
+	// A concept alone is a keyword where it is specific: held by the
+	// keywords of at most maxConceptTopics topics (and by no canonical
+	// question of another).
+	added := make(map[pendingKey]bool)
+	for _, k := range single {
+		if !added[k] && df[k.concept] <= maxConceptTopics*conceptWeight+1e-9 {
+			added[k] = true
+			ix.addKeyword(k.topic, []string{k.concept}, nil, 1)
+		}
+	}
 	for i, k := range ix.keywords {
 		ix.kwFirst[k.feats[0]] = append(ix.kwFirst[k.feats[0]], i)
+		if len(k.feats) == 1 && !isConcept(k.feats[0]) {
+			ix.wordKw[k.feats[0]] = append(ix.wordKw[k.feats[0]], k.topic)
+		}
 	}
 	words := make([]string, 0, len(vocab))
 	for w := range vocab {
@@ -252,6 +289,24 @@ func buildIndex(lang string, texts []topicTexts) *langIndex {
 		ix.known[stem(w, lang)] = true
 	}
 	return ix
+}
+
+type pendingKey struct {
+	topic   int
+	concept string
+}
+
+// addKeyword adds a keyword of topic ti: its content features (the first
+// leads: it is the one looked up), then the stop features of all, with the
+// bonus of a keyword of n content words.
+func (ix *langIndex) addKeyword(ti int, content, all []string, n int) {
+	ordered := append(append([]string(nil), content...), stopsOf(all)...)
+	ix.keywords = append(ix.keywords, keyword{
+		topic:    ti,
+		feats:    ordered,
+		nContent: len(content),
+		bonus:    kwBonus + kwBonusPerFeature*float64(n-1),
+	})
 }
 
 func collectVocab(vocab map[string]bool, words []string) {
@@ -343,6 +398,10 @@ type query struct {
 	fixed []string // Han and digit features: the same for every language
 	words []string // folded Latin words: stop words and corrections differ per language
 	in    intent   // what the question asks for: see intent.go
+	// covers holds, per concept feature, the question's words or Han
+	// surfaces that stand for it.
+	covers map[string][]segment
+	han    bool // the question has Han features
 }
 
 func newQuery(question string) query {
@@ -363,7 +422,15 @@ func newQuery(question string) query {
 			q.words = append(q.words, seg.text)
 		}
 	}
-	q.fixed = dedupe(q.fixed)
+	_, concepts, covers := conceptFeaturesCovering(question, "")
+	q.covers = covers
+	for _, f := range q.fixed {
+		if isHan(f) {
+			q.han = true
+			break
+		}
+	}
+	q.fixed = dedupe(append(q.fixed, concepts...))
 	return q
 }
 
@@ -446,6 +513,29 @@ func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 		}
 	}
 	feats = dedupe(feats)
+	// A concept counts once, in the script of the question (when both
+	// scripts are added up), and not for a topic that has one of the
+	// words the concept stands for as a keyword by itself: the concept
+	// adds what the words alone do not meet.
+	useConcepts := (ix.script == "han") == q.han
+	held := make(map[string]map[int]bool) // concept → topics with one of its words as a keyword
+	for c, segs := range q.covers {
+		m := make(map[int]bool)
+		for _, sg := range segs {
+			var fs []string
+			if sg.class == classHan {
+				fs = hanFeatures(nil, sg.text)
+			} else {
+				fs = []string{ix.correct(sg.text)}
+			}
+			for _, f := range fs {
+				for _, t := range ix.wordKw[f] {
+					m[t] = true
+				}
+			}
+		}
+		held[c] = m
+	}
 	has := func(f string) bool {
 		for _, g := range feats {
 			if g == f {
@@ -455,26 +545,38 @@ func (ix *langIndex) score(q query, sc scores, hanOnly bool) {
 		return false
 	}
 	nq := 0 // content features of the question that count here
+	skip := func(f string) bool {
+		if isConcept(f) {
+			return !useConcepts
+		}
+		return isStop(f) || hanOnly && !isHan(f)
+	}
 	for _, f := range feats {
-		if !isStop(f) && (!hanOnly || isHan(f)) {
+		if !skip(f) && !isConcept(f) {
 			nq++
 		}
 	}
 	for _, f := range feats {
-		if isStop(f) || hanOnly && !isHan(f) {
+		if skip(f) {
 			continue
 		}
 		idf := ix.idf[f]
 		for _, p := range ix.postings[f] {
+			if isConcept(f) && held[f][p.topic] {
+				continue
+			}
 			sc.s[p.topic] += idf * p.weight
 		}
 	}
 	for _, f := range feats {
-		if isStop(f) || hanOnly && !isHan(f) {
+		if skip(f) {
 			continue
 		}
 		for _, ki := range ix.kwFirst[f] {
 			k := ix.keywords[ki]
+			if len(k.feats) == 1 && isConcept(f) && held[f][k.topic] {
+				continue // a concept alone, where its word already counts
+			}
 			whole := true
 			for _, g := range k.feats[1:] {
 				if !has(g) {

@@ -27,6 +27,25 @@ import (
 //	after round 1       87 = 85.3%;  0/24 (*)   76 = 85.4%; 1/22
 //	after round 2       spent, tuned on         76 = 85.4%; 1/22 (*)
 //
+//	                    heldOut3 (115, 27 off)
+//	before round 3      96 = 83.5%; 1/27 (baseline)
+//	after round 3      107 = 93.0%; 1/27 (*)
+//
+// Round 3: a concept layer (concepts.go: parent, phone, lapse, immobile,
+// employer, ... in all four languages; questions and keywords scored on
+// concepts, keywords also matched in concept form), and intent rules for
+// consequences, channels, certifying again, employers, the card, data,
+// requests for money, and the person's condition (intent.go). Tuned on
+// the spent tables and the tuning batches, including a fourth batch
+// (tuning_test.go). Caveats on the round-3 number, which is therefore
+// optimistic: the baseline run printed heldOut3's 19 misses, which were
+// seen before round 3 was written (the rules were not written from them,
+// but they were not unseen); and two heldOut3 rows are near-copies of
+// tuning rows ("do you store my face"; the WeChat fee scam). On the
+// fourth tuning batch's off-topic questions built from the concepts' words
+// the off-topic goal is not met (4 of 23; the original matcher: 5).
+// heldOut3 is now spent too.
+//
 // (*) the held-out measurement of that round. Round 1: per-language stop
 // words, stricter typo tolerance, intent cues, keywords from the first two
 // tuning batches. Round 2: status and law-to-payment intent rules, ages as
@@ -301,6 +320,12 @@ const heldOutFloor = 0.85
 // measured floor asserted.
 func checkHeldOut(t *testing.T, name string, set []phrasing) {
 	t.Helper()
+	checkHeldOutFloor(t, name, set, heldOutFloor)
+}
+
+// checkHeldOutFloor is checkHeldOut with the table's own measured floor.
+func checkHeldOutFloor(t *testing.T, name string, set []phrasing, floor float64) {
+	t.Helper()
 	f := newTestFAQ(t)
 	r := evaluate(t, f, set)
 	if r.total < 80 || r.offAll < 20 {
@@ -317,9 +342,11 @@ func checkHeldOut(t *testing.T, name string, set []phrasing) {
 	}
 	if r.accuracy() < heldOutGoalAccuracy {
 		t.Logf("%s: accuracy %.1f%% is short of the %.0f%% goal", name, 100*r.accuracy(), 100*heldOutGoalAccuracy)
+	} else {
+		t.Logf("%s: accuracy %.1f%% meets the %.0f%% goal", name, 100*r.accuracy(), 100*heldOutGoalAccuracy)
 	}
-	if r.accuracy() < heldOutFloor {
-		t.Errorf("%s: accuracy %.1f%% fell below the measured %.0f%%", name, 100*r.accuracy(), 100*heldOutFloor)
+	if r.accuracy() < floor {
+		t.Errorf("%s: accuracy %.1f%% fell below the measured %.0f%%", name, 100*r.accuracy(), 100*floor)
 	}
 }
 
@@ -327,6 +354,138 @@ func checkHeldOut(t *testing.T, name string, set []phrasing) {
 // its number here is a regression check, not a held-out measurement.
 func TestFAQHeldOut(t *testing.T) { checkHeldOut(t, "heldOut (spent)", heldOut) }
 
-// TestFAQHeldOut2 measures heldOut2, the table of the last held-out
-// measurement (round 2). Spent since: see the table at the top.
+// TestFAQHeldOut2 measures heldOut2, the table of the round-2 held-out
+// measurement. Spent since: see the table at the top.
 func TestFAQHeldOut2(t *testing.T) { checkHeldOut(t, "heldOut2", heldOut2) }
+
+// heldOut3 was written in one sitting before round 3, without running the
+// matcher on it; it is not to be edited after its first measurement.
+var heldOut3 = []phrasing{
+	// Simplified Chinese
+	{"zh-Hans", "为啥每年都要认证一次", "certification"},
+	{"zh-Hans", "领养老金资格认证到底是干嘛的", "certification"},
+	{"zh-Hans", "手机上咋认证啊 教教我", "howto"},
+	{"zh-Hans", "在哪个app上面做认证", "howto"},
+	{"zh-Hans", "我不会弄 认证第一步是啥", "howto"},
+	{"zh-Hans", "养老金这个月咋没到账", "late"},
+	{"zh-Hans", "过了认证时间了还能补吗", "late"},
+	{"zh-Hans", "养老金停发了怎么恢复", "late"},
+	{"zh-Hans", "拍照一直失败 说要眨眼", "face"},
+	{"zh-Hans", "戴老花镜刷脸不行吗", "face"},
+	{"zh-Hans", "我在外地打工 怎么给我妈做认证", "family"},
+	{"zh-Hans", "帮爸爸认证要他本人在旁边吗", "family"},
+	{"zh-Hans", "老人九十多岁有没有绿色通道", "priority"},
+	{"zh-Hans", "我爸卧床好几年了出不了门 认证咋办", "homevisit"},
+	{"zh-Hans", "灵活就业养老保险在哪交", "payment"},
+	{"zh-Hans", "社保卡密码忘了怎么办", "card"},
+	{"zh-Hans", "新社保卡怎么激活", "card"},
+	{"zh-Hans", "交了十年社保能拿养老金不", "minyears"},
+	{"zh-Hans", "有个人加我微信说帮我办认证要收费", "scam"},
+	{"zh-Hans", "我的人脸照片会不会被别人拿去用", "privacy"},
+	{"zh-Hans", "怎么知道认证成功了没有", "status"},
+	{"zh-Hans", "公司没给我交养老保险犯法吗", "law"},
+	{"zh-Hans", "鸡蛋现在多少钱一斤", ""},
+	{"zh-Hans", "后天要下雨不", ""},
+	{"zh-Hans", "国足今晚踢得怎么样", ""},
+	{"zh-Hans", "饺子馅怎么调好吃", ""},
+	{"zh-Hans", "血压高头晕吃啥药", ""},
+	{"zh-Hans", "去海南旅游住哪里好", ""},
+	{"zh-Hans", "话费怎么充", ""},
+	// Traditional Chinese
+	{"zh-Hant", "為什麼每年都要認證", "certification"},
+	{"zh-Hant", "資格認證是什麼東西", "certification"},
+	{"zh-Hant", "手機要下載哪個app才能認證", "howto"},
+	{"zh-Hant", "認證的步驟是什麼", "howto"},
+	{"zh-Hant", "養老金這個月沒入帳", "late"},
+	{"zh-Hant", "沒去認證 錢被停掉了怎麼辦", "late"},
+	{"zh-Hant", "過期才認證 之前的錢會補發嗎", "late"},
+	{"zh-Hant", "臉部辨識一直失敗", "face"},
+	{"zh-Hant", "拍不到臉 畫面一直黑黑的", "face"},
+	{"zh-Hant", "我住國外 可以幫爸媽認證嗎", "family"},
+	{"zh-Hant", "孫子可以替阿嬤辦嗎", "family"},
+	{"zh-Hant", "九十歲老人家辦事要排隊嗎", "priority"},
+	{"zh-Hant", "我媽行動不便出不了門 可以到府認證嗎", "homevisit"},
+	{"zh-Hant", "沒有工作了 社保要自己去哪裡繳", "payment"},
+	{"zh-Hant", "社保卡掉了怎麼補辦", "card"},
+	{"zh-Hant", "社保卡過期了", "card"},
+	{"zh-Hant", "至少要繳幾年才能領退休金", "minyears"},
+	{"zh-Hant", "有人打來說我的養老金帳戶有問題要我匯款", "scam"},
+	{"zh-Hant", "你們會不會把我的照片給別人", "privacy"},
+	{"zh-Hant", "查一下我今年認證了沒", "status"},
+	{"zh-Hant", "社會保險法規定誰要繳錢", "law"},
+	{"zh-Hant", "老闆說不用幫我保社保 合法嗎", "law"},
+	{"zh-Hant", "今天高麗菜一斤多少", ""},
+	{"zh-Hant", "明天會不會下雨", ""},
+	{"zh-Hant", "NBA昨天誰贏", ""},
+	{"zh-Hant", "滷肉飯怎麼做", ""},
+	{"zh-Hant", "感冒咳嗽要吃什麼藥", ""},
+	{"zh-Hant", "去日本玩要辦簽證嗎", ""},
+	// English
+	{"en", "why do i have to prove im alive every year", "certification"},
+	{"en", "what is the point of certifying every year", "certification"},
+	{"en", "how do i certify on my phone", "howto"},
+	{"en", "which app do i use to do the pension check", "howto"},
+	{"en", "my dad forgot to certify and they stopped his pension", "late"},
+	{"en", "pension hasnt arrived since march", "late"},
+	{"en", "what happens if i dont certify this year", "late"},
+	{"en", "the face scan wont work", "face"},
+	{"en", "it says move closer to the camera but nothing happens", "face"},
+	{"en", "can i certify my mum from overseas", "family"},
+	{"en", "im doing this for my elderly father how do i start", "family"},
+	{"en", "my gran is 97 does she have to queue", "priority"},
+	{"en", "is there a quicker way for disabled pensioners", "priority"},
+	{"en", "mum is bedbound can someone come to the house", "homevisit"},
+	{"en", "how to pay my own contributions now i left my job", "payment"},
+	{"en", "lost my social security card", "card"},
+	{"en", "social security card is broken where can i get a new one", "card"},
+	{"en", "i only worked 12 years will i get anything", "minyears"},
+	{"en", "a man called saying hes from the pension office and asked for my bank pin", "scam"},
+	{"en", "do you store my face", "privacy"},
+	{"en", "did my certification go through", "status"},
+	{"en", "is my employer legally required to pay social insurance", "law"},
+	{"en", "how much is a dozen eggs", ""},
+	{"en", "is it going to snow this week", ""},
+	{"en", "what time is the arsenal match", ""},
+	{"en", "recipe for chicken soup", ""},
+	{"en", "can i take ibuprofen with my blood pressure pills", ""},
+	{"en", "cheap flights to spain", ""},
+	{"en", "my phone bill is too high how do i change plan", ""},
+	// Spanish
+	{"es", "por que hay que hacer la fe de vida todos los años", "certification"},
+	{"es", "que es la certificacion de la pension", "certification"},
+	{"es", "como certifico desde el movil", "howto"},
+	{"es", "que aplicacion hay que usar para la fe de vida", "howto"},
+	{"es", "no he cobrado la pension este mes", "late"},
+	{"es", "que pasa si no hago la certificacion", "late"},
+	{"es", "me suspendieron la jubilacion por no certificar", "late"},
+	{"es", "el reconocimiento facial no funciona", "face"},
+	{"es", "la foto sale oscura y no me deja seguir", "face"},
+	{"es", "como hago la fe de vida de mi padre que vive en china", "family"},
+	{"es", "puedo certificar a mi mama desde españa", "family"},
+	{"es", "mi abuelo tiene 95 años tiene prioridad", "priority"},
+	{"es", "mi madre esta en silla de ruedas hay alguna ventanilla preferente", "priority"},
+	{"es", "mi padre no se puede levantar de la cama pueden venir a casa", "homevisit"},
+	{"es", "como pago yo mismo las cotizaciones", "payment"},
+	{"es", "perdi la tarjeta de la seguridad social", "card"},
+	{"es", "cuantos años minimo de cotizacion para cobrar jubilacion", "minyears"},
+	{"es", "me llamaron diciendo que eran de la seguridad social y pidieron mi contraseña", "scam"},
+	{"es", "guardan mis datos personales", "privacy"},
+	{"es", "ya esta hecha mi certificacion?", "status"},
+	{"es", "es obligatorio que la empresa cotice por mi", "law"},
+	{"es", "cuanto paga el trabajador y cuanto la empresa", "law"},
+	{"es", "cuanto vale el pan hoy", ""},
+	{"es", "va a llover el fin de semana", ""},
+	{"es", "quien gano el partido del barcelona", ""},
+	{"es", "receta de paella", ""},
+	{"es", "que pastilla tomo para la tension", ""},
+	{"es", "hoteles baratos en valencia", ""},
+	{"es", "como pago la factura del movil", ""},
+}
+
+// heldOut3Floor is the accuracy last measured on heldOut3 (93.0% after
+// round 3), rounded down.
+const heldOut3Floor = 0.93
+
+// TestFAQHeldOut3 measures heldOut3: the off-topic goal is asserted, the
+// accuracy goal reported, and the measured floor asserted.
+func TestFAQHeldOut3(t *testing.T) { checkHeldOutFloor(t, "heldOut3", heldOut3, heldOut3Floor) }

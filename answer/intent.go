@@ -31,17 +31,111 @@ type intentRule struct {
 	cues     []cue // any of these
 	not      []cue // but none of these
 	notWhat  bool  // and no what-cue: "what is it and how do I do it" asks what it is
+	strong   []cue // or any of these, what-cue or not
 }
 
 // intentRules are tried in order. Family help comes first: "how can my son
 // do it for me" is answered by the family-help topic, which says how.
+//
+// Round 3 added rules on what a question asks beyond its subject: what
+// happens if one does not certify (late), where or by what channel
+// (howto, even after a what-cue when it asks for steps or documents),
+// whether one must certify again (status), whether an employer must pay
+// (law), what is done with one's data (privacy), and requests for money
+// or codes (scam).
 var intentRules = []intentRule{
 	{from: "certification", to: "family", cues: proxyCues, not: notProxyCues},
+	{from: "certification", to: "late", cues: consequenceCues},
 	{from: "certification", to: "status", cues: checkCues},
-	{from: "certification", to: "howto", cues: howCues, not: notHowCues, notWhat: true},
+	{from: "certification", to: "howto", cues: howCues, not: notHowCues, notWhat: true, strong: strongHowCues},
+	{from: "certification", to: "howto", cues: channelCues, not: notHowCues},
+	// Who must pay is the law's, even when the question asks how.
+	{from: "payment", to: "law", cues: employerCues, not: selfPayCues},
 	// The law says who pays; how to pay is the payment topic's.
-	{from: "law", to: "payment", cues: howCues, not: notHowCues, notWhat: true},
+	{from: "law", to: "payment", cues: howCues, not: append(append([]cue(nil), notHowCues...), employerCues...), notWhat: true},
+	// Where or how to get the card is the card's, unless it is about
+	// certifying (the electronic card is a channel).
+	{from: "howto", to: "card", cues: cardCues, not: certifyCues},
+	{from: "face", to: "privacy", cues: dataCues},
+	{from: "howto", to: "privacy", cues: dataCues},
+	{from: "howto", to: "scam", cues: moneyAskCues},
+	{from: "certification", to: "scam", cues: moneyAskCues},
+	// The person's condition decides between a relative's help, the
+	// how-to and the home visit or green channel: "my father is blind",
+	// "mi madre está en el hospital, ¿cómo hace la fe de vida?".
+	{from: "family", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "howto", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "certification", to: "homevisit", cues: conceptCues("immobile", "visit")},
+	{from: "family", to: "priority", cues: conceptCues("disabled", "queue")},
+	{from: "howto", to: "priority", cues: conceptCues("disabled", "queue")},
+	{from: "certification", to: "priority", cues: conceptCues("disabled", "queue")},
 }
+
+// consequenceCues ask what follows from not certifying.
+var consequenceCues = cueList(`
+what happens if|what if i dont|what if i do not|what if i forget|if i dont|if i do not|if i forget|if i miss|what happens when i dont
+que pasa si|que ocurre si|que sucede si|si no certifico|si no hago|si no me certifico|si me olvido
+会怎么样|会怎样|会咋样|后果|不认证|没认证|没有认证|不去认证|没去认证|忘了认证|忘记认证|不做认证|没做认证
+`)
+
+// strongHowCues ask for steps, documents or the channel to use even after
+// a what-cue: "what are the steps", "which app".
+var strongHowCues = cueList(`
+steps|step by step|first step|what documents|which documents|which app|what app|which papers|what papers
+pasos|que documentos|que papeles|que aplicacion|cual aplicacion|que app|primer paso
+步骤|第一步|流程|什么材料|哪些材料|什么证件|哪个app|什么app|哪个软件|什么软件
+`)
+
+// channelCues name where or by what means one certifies.
+var channelCues = cueList(`
+at the bank|at a bank|in the bank|by the bank|at the office|an office|the office|in person|on the phone|on my phone|by phone|online|on the internet|with the app|in the app|on the app|on my computer
+en el banco|por el banco|en la oficina|una oficina|en persona|por el movil|por el celular|desde el movil|desde el celular|por internet|en linea|con la aplicacion|en la aplicacion|por telefono
+银行|窗口|社保局|社保中心|社区|营业厅|柜台|本人去|亲自去|要本人|本人到场|手机上|网上|微信上|支付宝上|电脑上
+`)
+
+// employerCues name an employer: who must pay is then the law's question.
+var employerCues = cueList(`
+employer|employers|my company|the company|my boss|the boss|my firm
+empresa|empresas|mi jefe|el jefe|patron|patrono|empleador
+公司|单位|老板|雇主|企业|厂里
+`)
+
+// selfPayCues say the person pays for themselves.
+var selfPayCues = cueList(`
+myself|my own|self employed|self-employed|freelance|on my own|by myself
+yo mismo|yo misma|por mi cuenta|autonomo|autonoma|por libre
+no employer|no company|without an employer|without a company|left my job|lost my job|no job|unemployed
+no tengo empresa|sin empresa|sin trabajo|no tengo trabajo|me quede sin|desempleado|parado
+自己交|自己缴|个人交|个人缴|灵活就业|自由职业|个体|没单位|没有单位|没公司|没有公司|没工作|没有工作|离职|辞职|下岗|失业
+`)
+
+// cardCues name the social-security card.
+var cardCues = cueList(`
+social security card|social-security card|social insurance card|ss card|insurance card
+tarjeta de la seguridad social|tarjeta sanitaria|tarjeta del seguro|tarjeta de seguridad social
+社保卡|社会保障卡|医保卡
+`)
+
+// certifyCues name the certification itself.
+var certifyCues = cueList(`
+certify|certified|certification|certifying|verification|proof of life|life certificate
+certificar|certificacion|certifico|fe de vida|supervivencia
+认证|年审|年检|电子社保卡
+`)
+
+// dataCues ask what is done with the person's data or photos.
+var dataCues = cueList(`
+store|stored|save|saved|keep my|keep the|delete|deleted|share|shared|privacy|my data|who can see|who sees
+guardan|guardar|guardais|borran|borrar|comparten|compartir|privacidad|mis datos|quien ve
+存|保存|保留|删除|泄露|隐私|个资|给别人|谁能看|谁看
+`)
+
+// moneyAskCues report someone asking for money, a fee or a code.
+var moneyAskCues = cueList(`
+a fee|fees|charge me|charges me|wants money|asks for money|asked for money|ask for money|send money|transfer money|my pin|bank pin|sms code|password
+comision|me cobran|cobrar una|pide dinero|piden dinero|pidieron dinero|transferir|transferencia|contrasena|clave del banco|codigo
+收费|手续费|要钱|转账|汇款|验证码|密码|打钱|交钱
+`)
 
 // proxyCues say that someone does it for someone else.
 var proxyCues = cueList(`
@@ -58,6 +152,11 @@ var checkCues = cueList(`
 how do i know|how can i know|how to know|how will i know|how do i check|how can i check|how to check|how do i see|how can i see|how to see|how do i find out|how can i find out
 find out if|check if|see if|know if|still valid|already certified|did it work|go through|went through|have i done|did i do|have i certified|did i certify|still pending|is pending
 como se si|como se que|como saber|como compruebo|como comprobar|como veo|como puedo ver|como consulto|como consultar|saber si|ver si|comprobar si|ya estoy|todavia vale|sigue valiendo|ya hice|ya me certifique|sigue pendiente|esta pendiente
+do i still need|do i still have to|still need to certify|do i need to certify again|have to certify again
+todavia tengo que|aun tengo que|tengo que volver|hay que volver
+when does|when will|when is my|when do i have to|run out|runs out|cuando caduca|cuando vence|cuando se vence|cuando tengo que
+什么时候到期|什么时候过期|哪天到期|何时到期|啥时候到期|到什么时候
+还用认证|还用不用|还需要认证|还要认证|还得认证|还要不要认证|还用再|还要再认证|又要认证
 怎么知道|怎么查|怎么看|如何查|如何知道|去哪查|在哪查|哪里查|在哪看|哪里看|有没有通过|通过没有|过了没|过没过|成功没|成功了没|是否通过|是否成功|还有效|有没有效|完了没|完了吗|上次认证|还在审核|审核中|审核完
 `)
 
@@ -93,6 +192,27 @@ what is|whats|what does|what for|why|meaning|mean|purpose|what is it
 que es|para que|por que|porque|que significa|significa|sirve
 什么是|是什么|啥意思|什么意思|是啥|干啥|干什么|为什么|为啥|有什么用|什么用|做什么用
 `)
+
+// conceptCues returns the surfaces of the named concepts (concepts.go) as
+// cues.
+func conceptCues(names ...string) []cue {
+	var out []cue
+	for _, d := range conceptDefs {
+		for _, n := range names {
+			if d.name != n {
+				continue
+			}
+			for _, tok := range strings.Fields(d.surfaces) {
+				if isHan(tok) {
+					out = append(out, cue{han: tok})
+				} else {
+					out = append(out, cue{words: strings.Split(tok, "_")})
+				}
+			}
+		}
+	}
+	return out
+}
 
 // cue is one folded cue: a sequence of Latin words, or a Han string.
 type cue struct {
@@ -132,7 +252,12 @@ func (t cueText) has(c cue) bool {
 	for i := 0; i+len(c.words) <= len(t.words); i++ {
 		match := true
 		for j, w := range c.words {
-			if t.words[i+j] != w {
+			if p, ok := strings.CutSuffix(w, "*"); ok && len(p) > 0 {
+				if !strings.HasPrefix(t.words[i+j], p) {
+					match = false
+					break
+				}
+			} else if t.words[i+j] != w {
 				match = false
 				break
 			}
@@ -198,7 +323,7 @@ func intentOf(segs []segment) intent {
 	what := t.any(whatCues)
 	in := make(intent, len(intentRules))
 	for i, r := range intentRules {
-		in[i] = t.any(r.cues) && !t.any(r.not) && !(r.notWhat && what)
+		in[i] = (t.any(r.cues) && !(r.notWhat && what) || t.any(r.strong)) && !t.any(r.not)
 	}
 	return in
 }

@@ -237,3 +237,93 @@ func TestFAQTuning(t *testing.T) {
 		t.Errorf("tuning: %d of %d off-topic questions given a topic", r.offWrong, r.offAll)
 	}
 }
+
+// tuningPhrasings4 is a fourth tuning batch, written in round 3 after
+// heldOut3 was measured once, to tune the concept layer and the intent
+// rules (concepts.go, intent.go) on data whose misses may be seen.
+var tuningPhrasings4 = []phrasing{
+	{"zh-Hans", "认证是为了证明我还活着吗", "certification"},
+	{"zh-Hans", "儿媳妇能不能替我婆婆认证", "family"},
+	{"zh-Hans", "退休工资卡里没钱了", "late"},
+	{"zh-Hans", "眼睛睁不开 识别老过不去", "face"},
+	{"zh-Hans", "我妈中风了下不了床 怎么认证", "homevisit"},
+	{"zh-Hans", "残疾人办社保有没有照顾", "priority"},
+	{"zh-Hans", "社保卡坏了去哪换", "card"},
+	{"zh-Hans", "个人交养老保险每个月交多少", "payment"},
+	{"zh-Hans", "交够多少年才能领养老金", "minyears"},
+	{"zh-Hans", "陌生人让我把验证码告诉他", "scam"},
+	{"zh-Hans", "认证完了我的照片你们删不删", "privacy"},
+	{"zh-Hans", "我今年认证了吗", "status"},
+	{"zh-Hans", "大米多少钱一袋", ""},
+	{"zh-Hans", "下周去西安坐什么车", ""},
+	{"zh-Hans", "腰疼贴什么膏药", ""},
+	{"zh-Hant", "每年認證是什麼意思", "certification"},
+	{"zh-Hant", "女兒在美國 可以用她手機幫我認證嗎", "family"},
+	{"zh-Hant", "退休金被暫停了", "late"},
+	{"zh-Hant", "眨眼了還是說驗證失敗", "face"},
+	{"zh-Hant", "阿公住院了 可以請人來家裡嗎", "homevisit"},
+	{"zh-Hant", "老人家要排很久嗎 有沒有優先", "priority"},
+	{"zh-Hant", "個人繳社保要去哪個窗口", "payment"},
+	{"zh-Hant", "繳了八年夠不夠領", "minyears"},
+	{"zh-Hant", "有人說中獎了要我先匯錢", "scam"},
+	{"zh-Hant", "我的認證什麼時候到期", "status"},
+	{"zh-Hant", "今天股市漲了嗎", ""},
+	{"zh-Hant", "火車票怎麼買", ""},
+	{"en", "my mum keeps getting letters about certifying what is it", "certification"},
+	{"en", "can my wife do the check for me", "family"},
+	{"en", "my pension didnt come this month", "late"},
+	{"en", "the camera keeps saying try again", "face"},
+	{"en", "dad is in a nursing home can they certify him there", "homevisit"},
+	{"en", "my father is blind is there help", "priority"},
+	{"en", "where do i pay contributions if im unemployed", "payment"},
+	{"en", "how long do i need to pay in before i can retire", "minyears"},
+	{"en", "someone texted asking me to pay a fee to keep my pension", "scam"},
+	{"en", "is my id number safe with you", "privacy"},
+	{"en", "when does my certification run out", "status"},
+	{"en", "who pays for my pension me or my company", "law"},
+	{"en", "what is the weather like in beijing", ""},
+	{"en", "how much does a bus ticket cost", ""},
+	{"en", "best medicine for back pain", ""},
+	{"es", "para que tengo que demostrar que estoy vivo", "certification"},
+	{"es", "mi nieto puede hacer la fe de vida por mi abuela", "family"},
+	{"es", "hace dos meses que no cobro", "late"},
+	{"es", "la camara no me detecta la cara", "face"},
+	{"es", "mi madre esta en el hospital como hace la fe de vida", "homevisit"},
+	{"es", "soy ciego hay atencion especial", "priority"},
+	{"es", "donde pago la cuota de autonomo", "payment"},
+	{"es", "con 10 años cotizados cobro pension", "minyears"},
+	{"es", "un señor me pidio la contraseña del banco por telefono", "scam"},
+	{"es", "cuando caduca mi certificacion", "status"},
+	{"es", "que dice la ley sobre quien paga la pension", "law"},
+	{"es", "cuanto cuesta el billete de autobus", ""},
+	{"es", "que tiempo hara el lunes", ""},
+	{"es", "como se cocinan las lentejas", ""},
+	// off-topic questions that use the concepts' words
+	{"en", "my dad had a stroke what are the warning signs", ""},
+	{"en", "how do i stop my knees from hurting", ""},
+	{"en", "is it safe to eat eggs every day", ""},
+	{"en", "how do i send a photo to my grandson on whatsapp", ""},
+	{"zh-Hans", "手机屏幕碎了去哪修", ""},
+	{"zh-Hans", "微信怎么视频通话", ""},
+	{"zh-Hans", "血压一直降不下来怎么办", ""},
+	{"zh-Hant", "LINE怎麼傳照片給孫子", ""},
+	{"zh-Hant", "我爸感冒了要看哪一科", ""},
+	{"es", "mi padre tiene gripe que le doy", ""},
+	{"es", "el movil no se carga", ""},
+	{"es", "a que hora abre el ayuntamiento", ""},
+}
+
+// TestFAQTuning4 measures the fourth tuning batch. Its last twelve rows
+// are off-topic questions built to use the concepts' words (stroke, stop,
+// safe, photo, 微信); the original matcher gave 5 of them a topic, round 3
+// gives 4: the off-topic goal is NOT met on such questions, and this test
+// only guards the measured numbers (61/68, 4 of 23 off-topic).
+func TestFAQTuning4(t *testing.T) {
+	r := evaluate(t, newTestFAQ(t), tuningPhrasings4)
+	if r.right < 61 {
+		t.Errorf("tuning4: %d/%d right, measured 61", r.right, r.total)
+	}
+	if r.offWrong > 4 {
+		t.Errorf("tuning4: %d of %d off-topic questions given a topic, measured 4", r.offWrong, r.offAll)
+	}
+}
