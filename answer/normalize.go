@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -349,14 +350,14 @@ func osa1(a, b []rune) bool {
 	switch {
 	case la == lb:
 		// substitution, or transposition of i and i+1
-		if runesEqual(a[i+1:], b[i+1:]) {
+		if slices.Equal(a[i+1:], b[i+1:]) {
 			return true
 		}
-		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && runesEqual(a[i+2:], b[i+2:])
+		return i+1 < la && a[i] == b[i+1] && a[i+1] == b[i] && slices.Equal(a[i+2:], b[i+2:])
 	case la > lb:
-		return runesEqual(a[i+1:], b[i:])
+		return slices.Equal(a[i+1:], b[i:])
 	default:
-		return runesEqual(a[i:], b[i+1:])
+		return slices.Equal(a[i:], b[i+1:])
 	}
 }
 
@@ -370,17 +371,5 @@ func transposed(a, b []rune) bool {
 	for i < len(a) && a[i] == b[i] {
 		i++
 	}
-	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && runesEqual(a[i+2:], b[i+2:])
-}
-
-func runesEqual(a, b []rune) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && slices.Equal(a[i+2:], b[i+2:])
 }

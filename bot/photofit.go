@@ -36,25 +36,26 @@ func fitPhoto(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fit photo: %w", err)
 	}
+	img = photo.Shrink(img, fitLongSide)
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	if long := max(w, h); long > fitLongSide {
-		w, h = w*fitLongSide/long, h*fitLongSide/long
-	}
 	// A sliver (a panorama) is padded to the largest ratio Telegram takes.
-	cw, ch := max(w, 1), max(h, 1)
+	cw, ch := w, h
 	if cw > maxPhotoRatio*ch {
 		ch = (cw + maxPhotoRatio - 1) / maxPhotoRatio
 	} else if ch > maxPhotoRatio*cw {
 		cw = (ch + maxPhotoRatio - 1) / maxPhotoRatio
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, cw, ch))
-	draw.Draw(dst, dst.Bounds(), image.White, image.Point{}, draw.Src)
-	draw.ApproxBiLinear.Scale(dst, image.Rect(0, 0, max(w, 1), max(h, 1)), img, b, draw.Over, nil)
+	if cw != w || ch != h {
+		canvas := image.NewRGBA(image.Rect(0, 0, cw, ch))
+		draw.Draw(canvas, canvas.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(canvas, b, img, b.Min, draw.Over)
+		img = canvas
+	}
 	var out bytes.Buffer
 	for _, q := range []int{85, 70, 50} {
 		out.Reset()
-		if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: q}); err != nil {
+		if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: q}); err != nil {
 			return nil, fmt.Errorf("fit photo: encode: %w", err)
 		}
 		if out.Len() <= maxPhotoBytes {

@@ -81,7 +81,7 @@ func autoContrast(g *image.Gray) *image.Gray {
 		hist[p]++
 	}
 	n := len(g.Pix)
-	lo, hi := percentile(&hist, n, 0.01), percentile(&hist, n, 0.99)
+	lo, hi := photo.Percentile(&hist, n, 0.01), photo.Percentile(&hist, n, 0.99)
 	if hi-lo < 8 {
 		return g // flat picture: nothing to stretch
 	}
@@ -95,18 +95,6 @@ func autoContrast(g *image.Gray) *image.Gray {
 		dst.Pix[i] = lut[p]
 	}
 	return dst
-}
-
-func percentile(hist *[256]int, n int, q float64) int {
-	want := int(float64(n) * q)
-	acc := 0
-	for i, c := range hist {
-		acc += c
-		if acc > want {
-			return i
-		}
-	}
-	return 255
 }
 
 // otsu returns the threshold that best separates g's pixels into two
@@ -279,7 +267,7 @@ func median(g *image.Gray) uint8 {
 	for _, p := range g.Pix {
 		hist[p]++
 	}
-	return uint8(percentile(&hist, len(g.Pix), 0.5))
+	return uint8(photo.Percentile(&hist, len(g.Pix), 0.5))
 }
 
 // flatten evens out the light over g: it divides every pixel by the

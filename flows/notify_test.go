@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -172,10 +173,10 @@ func TestRemindersAndTheRegistry(t *testing.T) {
 	f := newNotifyFixture(t, memBroadcasts{})
 	s := flows.State{}
 	// Someone new: the registry learns of them once.
-	if res := f.do(&s, 5, command("start")); !equal(effectsOf(res), []string{flows.EffectTouch}) {
+	if res := f.do(&s, 5, command("start")); !slices.Equal(effectsOf(res), []string{flows.EffectTouch}) {
 		t.Fatalf("first contact: %v", effectsOf(res))
 	}
-	if res := f.do(&s, 5, press("lang:es")); !equal(effectsOf(res), []string{flows.EffectTouch}) {
+	if res := f.do(&s, 5, press("lang:es")); !slices.Equal(effectsOf(res), []string{flows.EffectTouch}) {
 		t.Fatalf("language chosen: %v", effectsOf(res))
 	}
 	if res := f.do(&s, 5, command("help")); len(res.Effects) != 0 {
@@ -188,25 +189,13 @@ func TestRemindersAndTheRegistry(t *testing.T) {
 		t.Fatalf("turning reminders off: %v", effectsOf(res))
 	}
 	f.now = f.now.Add(25 * time.Hour)
-	if res := f.do(&s, 5, command("menu")); !equal(effectsOf(res), []string{flows.EffectTouch}) {
+	if res := f.do(&s, 5, command("menu")); !slices.Equal(effectsOf(res), []string{flows.EffectTouch}) {
 		t.Fatalf("next day: %v", effectsOf(res))
 	}
 	f.do(&s, 5, command("forget"))
-	if res := f.do(&s, 5, press("yes")); !equal(effectsOf(res), []string{flows.EffectForget}) {
+	if res := f.do(&s, 5, press("yes")); !slices.Equal(effectsOf(res), []string{flows.EffectForget}) {
 		t.Fatalf("forget: %v", effectsOf(res))
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Staff's own text: written in the default language first, then others;

@@ -147,7 +147,7 @@ func evenness(g *image.Gray) float64 {
 					hist[p]++
 				}
 			}
-			ink, paper := histPercentile(&hist, n, 0.05), histPercentile(&hist, n, 0.95)
+			ink, paper := Percentile(&hist, n, 0.05), Percentile(&hist, n, 0.95)
 			if paper-ink >= 40 && float64(ink) < 0.4*float64(paper) {
 				papers = append(papers, float64(paper))
 			}
@@ -168,9 +168,9 @@ func evenness(g *image.Gray) float64 {
 // a line of a card's text when the card fills half the frame.
 const evenCell = 16
 
-// histPercentile returns the grey level below which a share q of the n
-// pixels counted in hist lie.
-func histPercentile(hist *[256]int, n int, q float64) int {
+// Percentile returns the grey level below which a share q of the n pixels
+// counted in hist lie.
+func Percentile(hist *[256]int, n int, q float64) int {
 	want := int(float64(n) * q)
 	acc := 0
 	for v, c := range hist {

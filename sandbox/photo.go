@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
 	"image/jpeg"
-	"math"
-
-	"golang.org/x/image/draw"
 
 	"pensionbot/photo"
 )
@@ -29,17 +25,8 @@ func telegramPhoto(data []byte) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("cannot use this picture as a photo: %v", err)
 	}
-	b := img.Bounds()
-	if long := max(b.Dx(), b.Dy()); long > telegramLongSide {
-		f := float64(telegramLongSide) / float64(long)
-		w := max(1, int(math.Round(float64(b.Dx())*f)))
-		h := max(1, int(math.Round(float64(b.Dy())*f)))
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
-		img = dst
-	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 87}); err != nil {
+	if err := jpeg.Encode(&buf, photo.Shrink(img, telegramLongSide), &jpeg.Options{Quality: 87}); err != nil {
 		return nil, fmt.Errorf("encode photo: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -37,7 +37,7 @@ func bigCard(t *testing.T) []byte {
 // does), and the case's text and buttons follow.
 func TestHugeCardFileReachesStaff(t *testing.T) {
 	const staffID = 9101
-	h := newHarness(t, 12, map[string]string{"OCR": "none", "STAFF_IDS": "9101"})
+	h := newHarness(t, 26, map[string]string{"OCR": "none", "STAFF_IDS": "9101"})
 	// The real binary, built without the race detector: decoding 35
 	// megapixels under it takes minutes.
 	bot := h.binary()()

@@ -64,7 +64,7 @@ func TestStaffDecisionSurvivesKillAtEveryPoint(t *testing.T) {
 		t.Run(strings.ReplaceAll(point, ":", "-"), func(t *testing.T) {
 			t.Parallel()
 			staffID := int64(9301 + i)
-			h := newHarness(t, 40+i, map[string]string{"OCR": "none", "STAFF_IDS": strconv.FormatInt(staffID, 10)})
+			h := newHarness(t, 50+i, map[string]string{"OCR": "none", "STAFF_IDS": strconv.FormatInt(staffID, 10)})
 			start := h.binary()
 			bot := start()
 			u := telegramtest.User{ID: int64(4301 + i), LanguageCode: "en"}
@@ -112,7 +112,7 @@ func TestStaffDecisionSurvivesKillAtEveryPoint(t *testing.T) {
 // Someone removed from STAFF_IDS cannot decide the case they held.
 func TestRemovedStaffCannotDecide(t *testing.T) {
 	const staffID = 9311
-	h := newHarness(t, 45, map[string]string{"OCR": "none", "STAFF_IDS": "9311"})
+	h := newHarness(t, 55, map[string]string{"OCR": "none", "STAFF_IDS": "9311"})
 	_, stop := h.start()
 	u := telegramtest.User{ID: 4311, LanguageCode: "en"}
 	staff := telegramtest.User{ID: staffID, LanguageCode: "en"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -147,7 +148,7 @@ func TestRemindersOverAYear(t *testing.T) {
 					continue
 				}
 				if n := sch.StageDays(i); n >= 0 {
-					want = append(want, "due in "+itoa(n)+" day")
+					want = append(want, "due in "+strconv.Itoa(n)+" day")
 				} else {
 					want = append(want, "ran out")
 				}
@@ -165,7 +166,7 @@ func TestRemindersOverAYear(t *testing.T) {
 			}
 		}
 		total += len(want)
-		if !equalStrings(got[id], want) {
+		if !slices.Equal(got[id], want) {
 			t.Errorf("%d (due %v): got %q, want %q", id, d, got[id], want)
 		}
 	}
@@ -180,20 +181,6 @@ func TestRemindersOverAYear(t *testing.T) {
 func edge(tick time.Time, sch flows.ReminderSchedule, d time.Duration) time.Time {
 	l := tick.In(sch.Loc)
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, sch.Loc).Add(d)
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestReminderCertifyNow: a reminder arrives in the person's language, and
