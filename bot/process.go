@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	tg "github.com/go-telegram/bot"
@@ -280,26 +281,29 @@ func (b *Bot) typingWhileSlow(ctx context.Context, chat int64, kind flows.Kind) 
 	if kind == flows.KindDecision {
 		return func() {}
 	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		wait := time.NewTimer(400 * time.Millisecond)
-		defer wait.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-wait.C:
-			}
-			// Telegram shows the action for 5 s or until a message comes.
-			if _, err := b.tg.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
-				b.log.Debug("typing action", "err", redact(err, b.opt.Token))
-			}
-			wait.Reset(4 * time.Second)
+	// A timer, not a goroutine: most steps end long before it fires.
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock()
+	t = time.AfterFunc(400*time.Millisecond, func() {
+		// Telegram shows the action for 5 s or until a message comes.
+		if _, err := b.tg.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping}); err != nil {
+			b.log.Debug("typing action", "err", redact(err, b.opt.Token))
 		}
-	}()
-	return func() { close(done); <-finished }
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			t.Reset(4 * time.Second)
+		}
+	})
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
+	}
 }
 
 // keepRenewed renews a lease (a person's inbox, or their outbox claim)

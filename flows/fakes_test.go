@@ -82,12 +82,6 @@ func (m *memPhotos) DeleteRecord(_ context.Context, user int64, who string) erro
 	return nil
 }
 
-func (m *memPhotos) records() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.recs)
-}
-
 // memOpen keeps one open case per ID number (the fake keys by the number
 // itself; the real store by its HMAC).
 type memOpen struct {
