@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,29 @@ func TestPhotoThanksAndForwardedCard(t *testing.T) {
 		if len(f.verifier.cases) != 1 || !f.verifier.cases[0].CardForwarded {
 			t.Fatalf("forwarded card not passed to staff: %+v", f.verifier.cases)
 		}
+	}
+}
+
+// A helper sees a linked pensioner's record only while the pensioner keeps
+// the link: /status checks the link each time it reads (loadLinks).
+func TestLinkedStatusCheckedWhenRead(t *testing.T) {
+	links := &memLinks{invites: map[string]int64{}, links: map[[2]int64]flows.Link{}}
+	f := newFixtureWith(t, func(env *flows.Env) { env.Links = links })
+	const pensioner, helper = 2001, 2002
+	links.links[[2]int64{pensioner, helper}] = flows.Link{User: helper}
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	f.photos.SaveRecord(context.Background(), pensioner, flows.Me, flows.Record{CertifiedOn: now.AddDate(0, -1, 0), ValidUntil: now.AddDate(0, 11, 0)})
+	st := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1, Seen: now,
+		Family: []*flows.Person{{ID: "r1", Label: "Mum", Relation: flows.RelParent, Linked: pensioner}}}
+	status := func() string {
+		res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindCommand, Command: "status", User: helper, Now: now})
+		return fmt.Sprint(res.Replies)
+	}
+	if s := status(); !strings.Contains(s, "certified") {
+		t.Fatalf("linked pensioner's record not shown: %s", s)
+	}
+	links.Unlink(context.Background(), pensioner, helper)
+	if s := status(); strings.Contains(s, "status.line.certified") {
+		t.Fatalf("record shown after the pensioner unlinked: %s", s)
 	}
 }
