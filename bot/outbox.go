@@ -150,15 +150,23 @@ func (b *Bot) dispatchFrom(ctx context.Context, c *store.Claim, own *entry) {
 	stop := b.keepRenewed(ctx, "renew outbox claim", c.User, func(ctx context.Context) error { return b.store.RenewClaim(ctx, c) })
 	defer stop()
 	for len(c.Entries) > 0 {
+		var later []func()
 		if own != nil {
-			b.perform(ctx, c.User, own)
+			later = b.perform(ctx, c.User, own)
 			own = nil
 		} else {
 			for _, raw := range c.Entries {
-				b.deliverEntry(ctx, c.User, raw)
+				later = append(later, b.deliverEntry(ctx, c.User, raw)...)
 			}
 		}
 		res := b.acks.ack(ctx, store.Ack{Claim: c})
+		// Decisions queued for people are applied only now: applied
+		// earlier, a crash before the acknowledgement would queue them
+		// again after their result had been sent, and a second copy of
+		// the result would go out.
+		for _, f := range later {
+			f()
+		}
 		switch {
 		case res.Err != nil:
 			// The claim lapses and the sweeper, or the next commit, hands
@@ -176,24 +184,33 @@ func (b *Bot) dispatchFrom(ctx context.Context, c *store.Claim, own *entry) {
 // deliverEntry performs one update's effects. An effect that fails for
 // good goes to the dead letters and the next one is tried: a photo
 // Telegram refuses must not keep a case's text and buttons from staff.
-func (b *Bot) deliverEntry(ctx context.Context, user int64, raw []byte) {
+func (b *Bot) deliverEntry(ctx context.Context, user int64, raw []byte) []func() {
 	var e entry
 	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil {
 		b.log.Error("outbox entry unreadable; skipped", "user", user)
 		b.metrics.errors.WithLabelValues("outbox").Inc()
-		return
+		return nil
 	}
-	b.perform(ctx, user, &e)
+	return b.perform(ctx, user, &e)
 }
 
-// perform does an entry's effects in order.
-func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
+// perform does an entry's effects in order. It returns what is to be done
+// once the entry is acknowledged: applying the decisions it queued.
+func (b *Bot) perform(ctx context.Context, user int64, e *entry) (later []func()) {
 	var blocked map[int64]bool
 	for _, f := range e.Effects {
 		if blocked[f.Chat] {
 			continue
 		}
-		err := b.do(ctx, user, f)
+		var err error
+		if f.Kind == "decision" {
+			var apply func()
+			if apply, err = b.queueDecision(ctx, f.Chat, *f.Decision); apply != nil {
+				later = append(later, apply)
+			}
+		} else {
+			err = b.do(ctx, user, f)
+		}
 		switch {
 		case err == nil:
 			b.failpoint("effect:" + f.Kind)
@@ -214,6 +231,7 @@ func (b *Bot) perform(ctx context.Context, user int64, e *entry) {
 			}
 		}
 	}
+	return later
 }
 
 // do performs one effect.
@@ -255,8 +273,6 @@ func (b *Bot) do(ctx context.Context, owner int64, f effect) error {
 			}
 		}
 		return nil
-	case "decision":
-		return b.Inject(ctx, f.Chat, *f.Decision)
 	case "erase":
 		return b.erase(ctx, f.Chat)
 	case "ext":

@@ -348,25 +348,38 @@ func (b *Bot) deleteMessage(ctx context.Context, chat int64, id int) error {
 // update from them, and applies it if nobody is busy with their inbox. It
 // is how late decisions (staff, agency) reach the person.
 func (b *Bot) Inject(ctx context.Context, user int64, d domain.Decision) error {
+	apply, err := b.queueDecision(ctx, user, d)
+	if apply != nil {
+		apply()
+	}
+	return err
+}
+
+// queueDecision stores a decision in the person's inbox. If nobody was busy
+// with the inbox, the caller got its lease and must call apply, which
+// applies the inbox in the background.
+func (b *Bot) queueDecision(ctx context.Context, user int64, d domain.Decision) (apply func(), err error) {
 	payload, err := json.Marshal(event{Decision: &d})
 	if err != nil {
-		return fmt.Errorf("encode decision: %w", err)
+		return nil, fmt.Errorf("encode decision: %w", err)
 	}
 	e, err := b.store.Enqueue(ctx, user, decisionID(d), payload, true)
 	if err != nil {
-		return fmt.Errorf("queue decision for %d: %w", user, err)
+		return nil, fmt.Errorf("queue decision for %d: %w", user, err)
 	}
 	switch {
 	case e.Lease != nil:
-		b.wg.Add(1)
-		go func() {
-			defer b.wg.Done()
-			b.drain(context.WithoutCancel(ctx), e.Lease)
-		}()
+		return func() {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				b.drain(context.WithoutCancel(ctx), e.Lease)
+			}()
+		}, nil
 	case e.Busy:
 		b.kickLater(user, e.RetryIn)
 	}
-	return nil
+	return nil, nil
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {
