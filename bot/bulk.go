@@ -473,7 +473,7 @@ func (b *Bot) sendOne(ctx context.Context, chat int64, p *tg.SendMessageParams) 
 	p.ChatID = chat
 	backoff := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		_, err := b.tg.SendMessage(ctx, p)
+		_, err := b.sendMessage(ctx, p)
 		var tooMany *tg.TooManyRequestsError
 		switch {
 		case err == nil:

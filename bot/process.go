@@ -387,8 +387,7 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string) {
 		return
 	}
 	err := b.retry(ctx, "answerCallbackQuery", func(ctx context.Context) error {
-		_, err := b.tg.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
-		return err
+		return b.call(ctx, "answerCallbackQuery", &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text}, nil)
 	})
 	if err != nil {
 		// An old query cannot be answered any more; the step is shown anyway.

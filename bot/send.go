@@ -137,7 +137,7 @@ func (b *Bot) send(ctx context.Context, chat int64, p *tg.SendMessageParams) (*m
 	var msg *models.Message
 	err := b.retry(ctx, "sendMessage", func(ctx context.Context) error {
 		var err error
-		msg, err = b.tg.SendMessage(ctx, p)
+		msg, err = b.sendMessage(ctx, p)
 		return err
 	})
 	return msg, err

@@ -35,7 +35,9 @@ import (
 // and of redis-server (read from /proc), Redis round trips and commands per
 // update, and the connections the bot opened to the Bot API after warm-up.
 //
-//	make bench-peer    (BENCH_PEOPLE=2000 to change the crowd)
+//	make bench-peer    (BENCH_PEOPLE=2000 to change the crowd;
+//	                    BENCH_CMDSTATS=1 prints Redis's command statistics
+//	                    before and after the measured crowd)
 //
 // The peer does less than pensionbot (no encryption, no dedupe, no order
 // across replicas, one message per reply): the figures say what each
@@ -268,8 +270,13 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	time.Sleep(200 * time.Millisecond) // let the warm-up's last acknowledgements land
 	botCPU0, redisCPU0, cmds0, trips0, conns0 := cpuTime(b, botPID), cpuTime(b, rsrv.PID()), redisCommands(b, rdb), trips(), tg.Connections()
 	msgs0 := len(tg.Calls("sendMessage"))
+	stats0, _ := rdb.Info(context.Background(), "commandstats").Result()
 	lat, elapsed := c.run(users, script)
 	time.Sleep(200 * time.Millisecond)
+	if os.Getenv("BENCH_CMDSTATS") != "" {
+		stats1, _ := rdb.Info(context.Background(), "commandstats").Result()
+		fmt.Printf("%s before:\n%s\nafter:\n%s\n", name, stats0, stats1)
+	}
 	return sideResult{
 		name: name, updates: people * len(script), elapsed: elapsed, lat: lat,
 		botCPU: cpuTime(b, botPID) - botCPU0, redisCPU: cpuTime(b, rsrv.PID()) - redisCPU0,

@@ -1,0 +1,66 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"pensionbot/internal/telegramtest"
+)
+
+// The JSON path for sendMessage and answerCallbackQuery speaks the Bot
+// API's wire format and reports refusals as go-telegram/bot's own errors,
+// which the retry policy and bulk sending rely on.
+func TestCallSpeaksTheBotAPI(t *testing.T) {
+	srv := telegramtest.New(t)
+	b := &Bot{opt: Options{Token: srv.Token, APIURL: srv.URL, HTTPClient: http.DefaultClient}}
+	ctx := context.Background()
+	u := telegramtest.User{ID: 4242, LanguageCode: "en"}
+	srv.AddChat(u)
+
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: "Yes", CallbackData: "1:yes"}}}}
+	sent, err := b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "Hello", ReplyMarkup: kb, ProtectContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Messages(u.ID)
+	if len(got) != 1 || got[0].ID != sent.ID || got[0].Text != "Hello" || len(got[0].Buttons) != 1 || got[0].Buttons[0][0].Data != "1:yes" {
+		t.Fatalf("sent %+v, the fake holds %+v", sent, got)
+	}
+
+	srv.FailNext("sendMessage", 1, http.StatusTooManyRequests, 7)
+	_, err = b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "again"})
+	var tooMany *tg.TooManyRequestsError
+	if !errors.As(err, &tooMany) || tooMany.RetryAfter != 7 {
+		t.Fatalf("a 429 gave %v", err)
+	}
+
+	srv.FailNext("sendMessage", 1, http.StatusBadGateway, 0)
+	_, err = b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "again"})
+	if err == nil || !transient(err) {
+		t.Fatalf("a 502 is worth retrying: %v", err)
+	}
+
+	err = b.call(ctx, "answerCallbackQuery", &tg.AnswerCallbackQueryParams{CallbackQueryID: "no-such-query"}, nil)
+	if !errors.Is(err, tg.ErrorBadRequest) {
+		t.Fatalf("an unknown callback query gave %v", err)
+	}
+
+	srv.BlockQuietly(u)
+	_, err = b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "still there?"})
+	if !errors.Is(err, tg.ErrorForbidden) {
+		t.Fatalf("a blocked chat gave %v", err)
+	}
+
+	// A network failure is retried and never shows the token.
+	b.opt.APIURL = "http://127.0.0.1:1"
+	_, err = b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "x"})
+	if err == nil || !transient(err) || strings.Contains(err.Error(), srv.Token) {
+		t.Fatalf("a refused connection gave %v", err)
+	}
+}
