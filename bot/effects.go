@@ -12,16 +12,24 @@ import (
 )
 
 // performExt carries out a feature's own effect through the handler
-// registered for its kind. An effect nobody handles is an error (a dead
-// letter): a feature registered without its handler is a wiring mistake
-// the operator must see.
+// registered for its kind: with the engine (certification's and family
+// help's changes) or in Options.Effects (the audience registry's,
+// broadcasts'). An effect nobody handles is an error (a dead letter): a
+// feature registered without its handler is a wiring mistake the operator
+// must see.
 func (b *Bot) performExt(ctx context.Context, e *flows.Effect) error {
 	if e == nil {
 		return errors.New("ext effect without data")
 	}
 	h := b.opt.Effects[e.Kind]
 	if h == nil {
-		return fmt.Errorf("no handler for effect %q", e.Kind)
+		h = func(ctx context.Context, fx flows.Effect) error {
+			ok, err := b.engine.Perform(ctx, fx)
+			if !ok {
+				return fmt.Errorf("no handler for effect %q", fx.Kind)
+			}
+			return err
+		}
 	}
 	// Handlers are idempotent: a passing Redis error is worth a few quick
 	// tries before the effect becomes a dead letter.

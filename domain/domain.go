@@ -90,4 +90,8 @@ type Link struct {
 	User     int64
 	Relation string // the pensioner's relationship to the helper, once told
 	Since    time.Time
+	// Pending is when the helper sent a certification for the pensioner
+	// that is not decided yet (zero: none), so the pensioner's /status
+	// says it is under review.
+	Pending time.Time
 }

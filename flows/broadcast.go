@@ -202,9 +202,10 @@ func draft(s *State) *Notify {
 	return s.Notify
 }
 
-func (f Broadcast) loadAudience(_ context.Context, s *State, _ int64, _ *Env) {
+func (f Broadcast) loadAudience(_ context.Context, s *State, _ int64, _ *Env) []Effect {
 	// A new broadcast starts from nothing.
 	s.Notify = &Notify{}
+	return nil
 }
 
 func showBcAudience(*State, *Env) []Reply {
@@ -329,12 +330,13 @@ func (f Broadcast) handleDays(ctx context.Context, s *State, in Input, _ *Env) O
 	return Outcome{Goto: StepBcAudience}
 }
 
-func (f Broadcast) loadDistricts(ctx context.Context, s *State, _ int64, _ *Env) {
+func (f Broadcast) loadDistricts(ctx context.Context, s *State, _ int64, _ *Env) []Effect {
 	n := draft(s)
 	n.Known = ""
 	if ds, err := f.Audience.Districts(ctx, 12); err == nil {
 		n.Known = strings.Join(ds, "、")
 	}
+	return nil
 }
 
 func showBcDistrict(s *State, _ *Env) []Reply {
@@ -447,13 +449,14 @@ func (f Broadcast) handleMore(_ context.Context, s *State, in Input, env *Env) O
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
 
-func (f Broadcast) loadPreview(ctx context.Context, s *State, _ int64, _ *Env) {
+func (f Broadcast) loadPreview(ctx context.Context, s *State, _ int64, _ *Env) []Effect {
 	// Counted again: people come and go while staff write.
 	if n := draft(s); n.Filter.Kind != "" {
 		if c, err := f.Audience.Count(ctx, n.Filter, s.Seen); err == nil {
 			n.Count = c
 		}
 	}
+	return nil
 }
 
 // BroadcastReply is the message a recipient in lang gets: a template, or
@@ -536,12 +539,13 @@ func (f Broadcast) handlePreview(_ context.Context, s *State, in Input, env *Env
 	return o
 }
 
-func (f Broadcast) loadList(ctx context.Context, s *State, _ int64, _ *Env) {
+func (f Broadcast) loadList(ctx context.Context, s *State, _ int64, _ *Env) []Effect {
 	n := draft(s)
 	n.List = nil
 	if l, err := f.Broadcasts.List(ctx, 8); err == nil {
 		n.List = l
 	}
+	return nil
 }
 
 func showBcList(s *State, _ *Env) []Reply {

@@ -128,6 +128,7 @@ func (Certify) Register(e *Engine) error {
 	e.AddCommand("certify", StepCertWho)
 	e.AddCommand("status", StepStatus)
 	e.OnCleanup(cleanupCert)
+	registerCertChanges(e)
 	// Decisions reach the person whatever they are doing; the people on
 	// the account and their submitted cases outlive a restart.
 	e.OnEvent(KindDecision, decisionEvent)
@@ -142,9 +143,10 @@ func (Certify) Register(e *Engine) error {
 // chats. The cases themselves, records of decisions and tickets are erased
 // after the commit (the bot's erase effect), so nothing changes if the
 // commit fails.
-func cleanupCert(ctx context.Context, s *State, user int64, env *Env) []Notice {
+func cleanupCert(ctx context.Context, s *State, user int64, env *Env) ([]Notice, []Effect) {
 	forget := s.Step == "" || s.Step == StepForget
 	var tell []Notice
+	var fx []Effect
 	for _, p := range s.people() {
 		if c := p.Cert; c != nil && c.CaseID != "" {
 			if !forget {
@@ -153,21 +155,21 @@ func cleanupCert(ctx context.Context, s *State, user int64, env *Env) []Notice {
 				continue
 			}
 			tell = append(tell, viewersOf(ctx, c.CaseID, env)...)
-			closeCase(ctx, c, env)
-			env.Photos.DeletePhotos(ctx, user, p.key())
+			fx = append(fx, closeCase(c, user)...)
+			fx = append(fx, NewEffect(EffectPhotosDelete, user, PersonRef{Who: p.key()}))
 			p.Cert = nil
 		} else {
-			dropCert(ctx, p, user, env)
+			fx = append(fx, dropCert(p, user)...)
 		}
 		if forget {
-			forgetPerson(ctx, p, user, env)
+			fx = append(fx, forgetPerson(p, user)...)
 		}
 	}
 	if forget && env.Links != nil {
-		env.Links.Forget(ctx, user)
+		fx = append(fx, Effect{Kind: EffectLinksForget, User: user})
 	}
 	s.Draft = nil
-	return tell
+	return tell, fx
 }
 
 // viewersOf tells the staff a case was shown to that it was withdrawn: its
@@ -196,36 +198,39 @@ type Withdrawer interface {
 
 // dropCert deletes one person's certification (a relative removed, a
 // consent declined, a link gone): a case waiting for a decision is
-// withdrawn, the photos are deleted.
-func dropCert(ctx context.Context, p *Person, user int64, env *Env) {
+// withdrawn, the photos are deleted. It returns those changes, for the
+// step's outcome.
+func dropCert(p *Person, user int64) []Effect {
+	var fx []Effect
 	if c := p.Cert; c != nil && c.CaseID != "" {
-		// The case waits with the verifier, or in the review queue when a
-		// model handed it on.
-		for _, v := range []any{env.Verifier, env.Desk} {
-			if w, ok := v.(Withdrawer); ok {
-				w.Withdraw(ctx, c.CaseID)
-			}
+		fx = append(fx, NewEffect(EffectCaseWithdraw, user, CaseRef{CaseID: c.CaseID}))
+		fx = append(fx, closeCase(c, user)...)
+		if p.Linked != 0 {
+			fx = append(fx, linkPending(p, user, time.Time{}))
 		}
-		closeCase(ctx, c, env)
 	}
-	env.Photos.DeletePhotos(ctx, user, p.key())
+	fx = append(fx, NewEffect(EffectPhotosDelete, user, PersonRef{Who: p.key()}))
 	p.Cert = nil
+	return fx
 }
 
 // forgetPerson deletes what is kept about a person beyond a certification:
 // a relative's record (a linked pensioner's record is their own).
-func forgetPerson(ctx context.Context, p *Person, user int64, env *Env) {
-	if p.Linked == 0 {
-		env.Records.DeleteRecord(ctx, user, p.key())
+func forgetPerson(p *Person, user int64) []Effect {
+	if p.Linked != 0 {
+		return nil
 	}
+	return []Effect{NewEffect(EffectRecordDelete, user, PersonRef{Who: p.key()})}
 }
 
 // closeCase lets the pensioner's ID number take a new case.
-func closeCase(ctx context.Context, c *Cert, env *Env) {
-	if env.OpenCases != nil && c.OpenKey != "" {
-		env.OpenCases.Close(ctx, c.OpenKey, c.CaseID)
+func closeCase(c *Cert, user int64) []Effect {
+	if c.OpenKey == "" {
+		return nil
 	}
+	fx := []Effect{NewEffect(EffectCaseClose, user, CaseRef{CaseID: c.CaseID, Key: c.OpenKey})}
 	c.OpenKey = ""
+	return fx
 }
 
 // alternatives is the button row offered wherever photos may be too hard.
@@ -291,18 +296,18 @@ func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	switch in.Action {
 	case "agree":
 		p := cur(s)
+		var fx []Effect
 		if p.Cert != nil && p.Cert.CaseID != "" {
 			// A new attempt replaces a decided or withdrawn one.
-			closeCase(ctx, p.Cert, env)
+			fx = closeCase(p.Cert, in.User)
 			p.Cert = nil
 		}
 		if p.Cert == nil {
 			p.Cert = &Cert{Draft: crand.Text()}
 		}
-		return Outcome{Goto: StepCertCard}
+		return Outcome{Goto: StepCertCard, Effects: fx}
 	case "decline":
-		dropCert(ctx, cur(s), in.User, env)
-		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu}
+		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu, Effects: dropCert(cur(s), in.User)}
 	case "who:add":
 		return startAdding(s, env)
 	}
@@ -739,8 +744,7 @@ func handleFaceConsent(ctx context.Context, s *State, in Input, env *Env) Outcom
 	case "decline":
 		// Face recognition must not be the only way: say what else works,
 		// and keep nothing.
-		dropCert(ctx, cur(s), in.User, env)
-		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu}
+		return Outcome{Say: []Reply{Say("cert.declined", nil)}, Goto: StepMenu, Effects: dropCert(cur(s), in.User)}
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
@@ -822,9 +826,9 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	p := cur(s)
 	switch in.Action {
 	case "restart":
-		dropCert(ctx, p, in.User, env)
+		fx := dropCert(p, in.User)
 		p.Cert = &Cert{}
-		return Outcome{Goto: StepCertCard}
+		return Outcome{Goto: StepCertCard, Effects: fx}
 	case "submit":
 	default:
 		return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
@@ -847,8 +851,7 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		// Authority is checked when it applies: the pensioner may have
 		// unlinked this helper meanwhile.
 		if ok, err := env.Links.Linked(ctx, p.Linked, in.User); err == nil && !ok {
-			dropCert(ctx, p, in.User, env)
-			return Outcome{Say: []Reply{Say("family.link.gone", nil)}, Goto: StepMenu}
+			return Outcome{Say: []Reply{Say("family.link.gone", nil)}, Goto: StepMenu, Effects: dropCert(p, in.User)}
 		}
 	}
 	if c.Draft == "" {
@@ -890,18 +893,17 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		}
 		if !ok {
 			// Nothing of this attempt is kept: the other case goes on.
-			dropCert(ctx, p, in.User, env)
-			return Outcome{Say: []Reply{sayAbout(p, "cert.open_elsewhere", nil)}, Goto: StepMenu, Note: "a case for this ID number is open elsewhere"}
+			return Outcome{Say: []Reply{sayAbout(p, "cert.open_elsewhere", nil)}, Goto: StepMenu, Effects: dropCert(p, in.User),
+				Note: "a case for this ID number is open elsewhere"}
 		}
 		c.OpenKey = key
 	}
 	d, err := env.Verifier.Submit(ctx, sub)
 	if err != nil {
-		if c.OpenKey != "" {
-			env.OpenCases.Close(ctx, c.OpenKey, sub.CaseID)
-			c.OpenKey = ""
-		}
-		return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Note: "submit: " + err.Error()}
+		c.CaseID = sub.CaseID // the key holds the number for this case
+		fx := closeCase(c, in.User)
+		c.CaseID = ""
+		return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Effects: fx, Note: "submit: " + err.Error()}
 	}
 	c.CaseID, c.Submitted, c.Masked = sub.CaseID, in.Now, idcard.Mask(c.Number)
 	if d.Outcome == OutcomePending {
@@ -909,6 +911,11 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		// data than the record will.
 		c.Name, c.Number, c.Phone, c.District = "", "", "", ""
 		o := Outcome{Say: []Reply{sayAbout(p, "cert.submitted", nil)}, Goto: StepMenu}
+		if p.Linked != 0 {
+			// The pensioner's own /status says it is under review.
+			o.Effects = append(o.Effects, linkPending(p, in.User, in.Now))
+			o.Tell = append(o.Tell, Notice{User: p.Linked, Reply: &Reply{ID: "family.linked.submitted"}})
+		}
 		if d.By == "staff" {
 			// Staff hear of the new case; the case itself comes with /review.
 			for _, id := range env.StaffIDs {
@@ -946,11 +953,10 @@ func applyDecision(ctx context.Context, s *State, p *Person, user int64, d Decis
 	if when.IsZero() {
 		when = s.Seen
 	}
-	if err := env.Photos.DeletePhotos(ctx, user, p.key()); err != nil {
-		// They expire by PHOTO_TTL anyway.
-		_ = err
+	fx := append(closeCase(c, user), NewEffect(EffectPhotosDelete, user, PersonRef{Who: p.key()}))
+	if p.Linked != 0 {
+		fx = append(fx, linkPending(p, user, time.Time{}))
 	}
-	closeCase(ctx, c, env)
 	// The result is about this person: "again" and "status" below act
 	// for them.
 	s.For = p.key()
@@ -961,15 +967,10 @@ func applyDecision(ctx context.Context, s *State, p *Person, user int64, d Decis
 			masked = idcard.Mask(c.Number)
 		}
 		rec := Record{CertifiedOn: when, ValidUntil: when.Add(Validity), Channel: c.Channel, By: d.By, MaskedNumber: masked}
-		o := Outcome{Goto: StepCertResult}
-		if err := env.Records.SaveRecord(ctx, user, p.key(), rec); err != nil {
-			o.Note = "save record: " + err.Error()
-		}
+		o := Outcome{Goto: StepCertResult, Effects: append(fx, NewEffect(EffectRecordSave, user, RecordSave{Who: p.key(), Record: rec}))}
 		if p.Linked != 0 {
 			// A linked pensioner's record is theirs: they see it too.
-			if err := env.Records.SaveRecord(ctx, p.Linked, Me, rec); err != nil {
-				o.Note = "save linked record: " + err.Error()
-			}
+			o.Effects = append(o.Effects, NewEffect(EffectRecordSave, p.Linked, RecordSave{Who: Me, Record: rec}))
 			o.Tell = append(o.Tell, Notice{User: p.Linked, Reply: &Reply{ID: "family.linked.certified",
 				Data: map[string]any{"Until": env.Date(rec.ValidUntil)}}})
 		}
@@ -987,9 +988,14 @@ func applyDecision(ctx context.Context, s *State, p *Person, user int64, d Decis
 		if p.Rejections >= MaxRejections {
 			say = append(say, sayAbout(p, "cert.rejected.final", map[string]any{"Count": p.Rejections}))
 		}
-		return Outcome{Say: say, Goto: StepCertResult}
+		o := Outcome{Say: say, Goto: StepCertResult, Effects: fx}
+		if p.Linked != 0 {
+			o.Tell = append(o.Tell, Notice{User: p.Linked, Reply: &Reply{ID: "family.linked.rejected",
+				Data: map[string]any{"Reason": Msg{ID: "cert.reason." + reason}}}})
+		}
+		return o
 	}
-	return Outcome{Note: "decision with unknown outcome " + d.Outcome}
+	return Outcome{Effects: fx, Note: "decision with unknown outcome " + d.Outcome}
 }
 
 // Date is a calendar date for messages; the renderer writes it in the
@@ -1028,7 +1034,7 @@ func handleResult(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	}
 	switch in.Action {
 	case "retry":
-		return begin(ctx, s, cur(s), env)
+		return begin(ctx, s, cur(s), in.User, env)
 	case "status":
 		return Outcome{Goto: StepStatus}
 	}
@@ -1037,7 +1043,7 @@ func handleResult(ctx context.Context, s *State, in Input, env *Env) Outcome {
 
 // begin starts a certification for p: the account holder gives their
 // consent; a relative's was given when they were added.
-func begin(ctx context.Context, s *State, p *Person, env *Env) Outcome {
+func begin(ctx context.Context, s *State, p *Person, user int64, env *Env) Outcome {
 	s.For = p.key()
 	if p.IsMe() {
 		s.For = ""
@@ -1046,14 +1052,15 @@ func begin(ctx context.Context, s *State, p *Person, env *Env) Outcome {
 	if pending(p, s.Seen, env) {
 		return Outcome{Say: []Reply{{ID: "cert.already_pending", Data: who(p, map[string]any{"Date": env.Date(p.Cert.Submitted)})}}, Goto: StepMenu}
 	}
+	var fx []Effect
 	if p.Cert != nil && p.Cert.CaseID != "" {
-		closeCase(ctx, p.Cert, env)
+		fx = closeCase(p.Cert, user)
 		p.Cert = nil
 	}
 	if p.Cert == nil {
 		p.Cert = &Cert{Draft: crand.Text()}
 	}
-	return Outcome{Say: []Reply{sayAbout(p, "family.cert.start", nil)}, Goto: StepCertCard}
+	return Outcome{Say: []Reply{sayAbout(p, "family.cert.start", nil)}, Goto: StepCertCard, Effects: fx}
 }
 
 // status is one person's standing, for /status.
@@ -1061,20 +1068,24 @@ type status struct {
 	p    *Person
 	kind string // pending, lapsed, certified, due, expired, unfinished, none
 	days int
-	rank int // lower is more urgent
+	rank int       // lower is more urgent
+	sent time.Time // pending: when the case was sent
 }
 
 // dueSoon is how close to the end of a certification "due in N days" is
 // said instead of "certified".
 const dueSoon = 30
 
-func statusOf(p *Person, now time.Time, env *Env) status {
+func statusOf(s *State, p *Person, now time.Time, env *Env) status {
 	st := status{p: p}
+	byHelper := sentByHelper(s, p, now, env)
 	switch {
 	case p.Cert != nil && p.Cert.CaseID != "" && !pending(p, now, env):
-		st.kind, st.rank = "pending_lapsed", 0
+		st.kind, st.rank, st.sent = "pending_lapsed", 0, p.Cert.Submitted
 	case p.Cert != nil && p.Cert.CaseID != "":
-		st.kind, st.rank = "pending", 3
+		st.kind, st.rank, st.sent = "pending", 3, p.Cert.Submitted
+	case !byHelper.IsZero():
+		st.kind, st.rank, st.sent = "pending", 3, byHelper
 	case p.Record != nil && now.Before(p.Record.ValidUntil):
 		st.days = int(p.Record.ValidUntil.Sub(now).Hours()/24) + 1
 		st.kind, st.rank = "certified", 4
@@ -1094,7 +1105,26 @@ func statusOf(p *Person, now time.Time, env *Env) status {
 	return st
 }
 
-func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
+// sentByHelper is when a linked helper sent a certification for the
+// account holder that is not decided yet (zero: none). The case lives in
+// the helper's account; the link says it is under way.
+func sentByHelper(s *State, p *Person, now time.Time, env *Env) time.Time {
+	if !p.IsMe() {
+		return time.Time{}
+	}
+	var t time.Time
+	for _, l := range s.Links {
+		if l.Pending.After(t) && now.Sub(l.Pending) < env.PhotoTTL {
+			t = l.Pending
+		}
+	}
+	if p.Record != nil && !p.Record.CertifiedOn.Before(t) {
+		return time.Time{} // decided since
+	}
+	return t
+}
+
+func loadStatus(ctx context.Context, s *State, user int64, env *Env) []Effect {
 	for _, p := range s.people() {
 		p.Record = nil
 		owner, key := user, p.key()
@@ -1105,11 +1135,11 @@ func loadStatus(ctx context.Context, s *State, user int64, env *Env) {
 		if err != nil {
 			// Not "no certification": the person would think it lapsed.
 			s.LoadErr = fmt.Errorf("read the certification record: %w", err)
-			return
+			return nil
 		}
 		p.Record = rec
 	}
-	loadLinks(ctx, s, user, env)
+	return loadLinks(ctx, s, user, env)
 }
 
 func showStatus(s *State, env *Env) []Reply {
@@ -1123,13 +1153,13 @@ func showStatus(s *State, env *Env) []Reply {
 		return showFamilyStatus(s, env)
 	}
 	p := &s.Me
-	switch st := statusOf(p, now, env); st.kind {
+	switch st := statusOf(s, p, now, env); st.kind {
 	case "pending_lapsed":
 		// The case and its photos were deleted undecided (nobody reviewed
 		// it in time): say so, and offer to send it again.
-		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": env.Date(p.Cert.Submitted)}, Buttons: [][]Button{certify, menu}}}
+		return []Reply{{ID: "status.pending_lapsed", Data: map[string]any{"Date": env.Date(st.sent)}, Buttons: [][]Button{certify, menu}}}
 	case "pending":
-		return []Reply{{ID: "status.pending", Data: map[string]any{"Date": env.Date(p.Cert.Submitted)}, Buttons: [][]Button{menu}}}
+		return []Reply{{ID: "status.pending", Data: map[string]any{"Date": env.Date(st.sent)}, Buttons: [][]Button{menu}}}
 	case "certified", "due":
 		return []Reply{{ID: "status.certified", Data: map[string]any{
 			"Date": env.Date(p.Record.CertifiedOn), "Until": env.Date(p.Record.ValidUntil), "Count": st.days,
@@ -1148,7 +1178,7 @@ func showFamilyStatus(s *State, env *Env) []Reply {
 	now := s.Seen
 	var all []status
 	for _, p := range s.people() {
-		all = append(all, statusOf(p, now, env))
+		all = append(all, statusOf(s, p, now, env))
 	}
 	slices.SortStableFunc(all, func(a, b status) int {
 		if a.rank != b.rank {
@@ -1165,7 +1195,7 @@ func showFamilyStatus(s *State, env *Env) []Reply {
 		}
 		switch st.kind {
 		case "pending", "pending_lapsed":
-			data["Date"] = env.Date(p.Cert.Submitted)
+			data["Date"] = env.Date(st.sent)
 		case "certified", "due":
 			data["Date"], data["Until"], data["Count"] = env.Date(p.Record.CertifiedOn), env.Date(p.Record.ValidUntil), st.days
 		case "expired":

@@ -88,8 +88,10 @@ type Step struct {
 	Hint string
 	// Load, if set, fetches what Show needs from outside the state (a
 	// stored record) each time the step is shown. A failure goes into
-	// State.LoadErr, which Show must turn into "try again shortly".
-	Load func(ctx context.Context, s *State, user int64, env *Env)
+	// State.LoadErr, which Show must turn into "try again shortly". What it
+	// finds may ask for changes outside (a relative whose link is gone has
+	// their certification dropped): those are returned, as a step's are.
+	Load func(ctx context.Context, s *State, user int64, env *Env) []Effect
 	// Show renders the prompt shown on entering the step, or again when the
 	// person needs to see it.
 	Show func(s *State, env *Env) []Reply
@@ -147,7 +149,8 @@ type Result struct {
 // data.
 type Engine struct {
 	env      Env
-	cleanups []func(ctx context.Context, s *State, user int64, env *Env) []Notice // on /cancel and /forget
+	cleanups []Cleanup                // on /cancel and /forget
+	handlers map[string]EffectHandler // features' changes outside (OnEffect)
 	// events handle inputs that are not the person's (a verifier's
 	// decision), by kind; keepers carry a feature's lasting part of the
 	// state over a restart.
@@ -238,13 +241,23 @@ func (e *Engine) AddStep(s *Step) error {
 	return nil
 }
 
-// OnCleanup registers what to undo when a person cancels or asks to be
-// forgotten (photos stored outside the state), and whom to tell (the
-// staff a withdrawn case was shown to). On /forget the state's step is
-// StepForget. What services keep about the person outside the state is
-// erased after the commit, by the bot (an effect of Forget), not here.
-func (e *Engine) OnCleanup(f func(ctx context.Context, s *State, user int64, env *Env) []Notice) {
-	e.cleanups = append(e.cleanups, f)
+// Cleanup says what to undo when a person cancels or asks to be forgotten
+// (photos stored outside the state), as changes for the dispatcher, and
+// whom to tell (the staff a withdrawn case was shown to). On /forget the
+// state's step is StepForget. What services keep about the person outside
+// the state is erased after the commit, by the bot (an effect of Forget).
+type Cleanup func(ctx context.Context, s *State, user int64, env *Env) ([]Notice, []Effect)
+
+// OnCleanup registers a cleanup.
+func (e *Engine) OnCleanup(f Cleanup) { e.cleanups = append(e.cleanups, f) }
+
+// cleanup runs the registered cleanups.
+func (r *run) cleanup() {
+	for _, f := range r.e.cleanups {
+		tell, fx := f(r.ctx, &r.s, r.user, &r.e.env)
+		r.tell = append(r.tell, tell...)
+		r.effects = append(r.effects, fx...)
+	}
 }
 
 // OnDeepLink makes "/start <payload>" (a t.me deep link) enter step, with
@@ -547,9 +560,7 @@ func (e *Engine) command(ctx context.Context, r *run, in Input) {
 		r.enter(StepMenu)
 	case "cancel":
 		// Nothing half-done is kept: the flow's data goes with the step.
-		for _, f := range e.cleanups {
-			r.tell = append(r.tell, f(ctx, &r.s, in.User, &e.env)...)
-		}
+		r.cleanup()
 		r.s = e.restart(r.s)
 		r.say(Say("cancel.done", nil))
 		r.enter(StepMenu)
@@ -640,7 +651,7 @@ func (r *run) show() {
 	st := r.e.steps[r.s.Step]
 	r.s.LoadErr = nil
 	if st.Load != nil {
-		st.Load(r.ctx, &r.s, r.user, &r.e.env)
+		r.effects = append(r.effects, st.Load(r.ctx, &r.s, r.user, &r.e.env)...)
 		if r.s.LoadErr != nil {
 			r.note(fmt.Sprintf("load %s: %v", st.Name, r.s.LoadErr))
 		}
@@ -675,9 +686,7 @@ func (r *run) apply(o Outcome) {
 	if o.Forget {
 		// Everything goes, the language too: the next message meets a
 		// stranger. The replies were already rendered in the old language.
-		for _, f := range r.e.cleanups {
-			r.tell = append(r.tell, f(r.ctx, &r.s, r.user, &r.e.env)...)
-		}
+		r.cleanup()
 		r.forget = true
 		r.s = State{Version: SchemaVersion}
 		return

@@ -143,14 +143,13 @@ func TestEveryInputAtEveryStep(t *testing.T) {
 func TestForgetAndCancelDeletePhotos(t *testing.T) {
 	for _, how := range []string{"forget", "cancel"} {
 		f := newFixture(t)
-		ctx := context.Background()
 		s := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1}
 		step := func(in flows.Input) {
 			in.User, in.Now = 1001, time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 			if in.Kind == flows.KindButton {
 				in.Turn = s.Turn
 			}
-			s = f.engine.Handle(ctx, s, in).State
+			s = f.handle(t, s, in).State
 		}
 		step(flows.Input{Kind: flows.KindCommand, Command: "certify"})
 		step(flows.Input{Kind: flows.KindButton, Action: "agree"})

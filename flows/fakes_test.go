@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"pensionbot/flows"
@@ -143,6 +144,16 @@ func (l *memLinks) SetRelation(_ context.Context, p, h int64, rel string) error 
 	defer l.mu.Unlock()
 	if k, ok := l.links[[2]int64{p, h}]; ok {
 		k.Relation = rel
+		l.links[[2]int64{p, h}] = k
+	}
+	return nil
+}
+
+func (l *memLinks) SetPending(_ context.Context, p, h int64, since time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if k, ok := l.links[[2]int64{p, h}]; ok {
+		k.Pending = since
 		l.links[[2]int64{p, h}] = k
 	}
 	return nil
@@ -320,4 +331,26 @@ func (d *memDesk) Release(_ context.Context, caseID string, staff int64) error {
 	defer d.v.mu.Unlock()
 	delete(d.claimed, caseID)
 	return nil
+}
+
+// perform carries out a result's effects that features registered with
+// the engine, as the bot's dispatcher does after the commit; the others
+// (the audience registry's, broadcasts') belong to services these tests
+// do not run.
+func perform(t *testing.T, e *flows.Engine, res flows.Result) {
+	t.Helper()
+	for _, fx := range res.Effects {
+		if _, err := e.Perform(context.Background(), fx); err != nil {
+			t.Fatalf("effect %s: %v", fx.Kind, err)
+		}
+	}
+}
+
+// handle applies an input and then, as the bot does after the commit,
+// the changes it asked for.
+func (f *fixture) handle(t *testing.T, st flows.State, in flows.Input) flows.Result {
+	t.Helper()
+	res := f.engine.Handle(context.Background(), st, in)
+	perform(t, f.engine, res)
+	return res
 }

@@ -41,6 +41,9 @@ const maxLabel = 20
 
 // Register adds the family steps, the /family command and its menu entry.
 func (Family) Register(e *Engine) error {
+	// Links made earlier are still changed (a /forget) when family help
+	// is switched off.
+	registerFamilyChanges(e)
 	if e.env.FamilyMax <= 0 {
 		return nil // switched off: /certify asks nobody "who is it for"
 	}
@@ -100,7 +103,7 @@ func handleWho(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		if p == nil {
 			return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: StepCertWho}
 		}
-		return begin(ctx, s, p, env)
+		return begin(ctx, s, p, in.User, env)
 	}
 	// Without relatives the consent was shown here.
 	s.For = ""
@@ -255,21 +258,20 @@ func addRelative(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	d.ID = "r" + strconv.Itoa(s.NextID)
 	s.Family = append(s.Family, d)
 	if d.Linked != 0 {
-		if env.Links != nil {
-			env.Links.SetRelation(ctx, d.Linked, in.User, d.Relation)
-		}
-		return Outcome{Say: []Reply{sayAbout(d, "family.join.done", nil)}, Goto: StepCertWho}
+		return Outcome{Say: []Reply{sayAbout(d, "family.join.done", nil)}, Goto: StepCertWho,
+			Effects: []Effect{NewEffect(EffectLinkRelation, in.User, LinkRef{Pensioner: d.Linked, Helper: in.User, Relation: d.Relation})}}
 	}
-	return begin(ctx, s, d, env)
+	return begin(ctx, s, d, in.User, env)
 }
 
 // loadLinks reads the accounts linked to this one, and drops relatives
 // whose link the pensioner removed (authority ends with the link).
-func loadLinks(ctx context.Context, s *State, user int64, env *Env) {
+func loadLinks(ctx context.Context, s *State, user int64, env *Env) []Effect {
 	s.Links = nil
 	if env.Links == nil {
-		return
+		return nil
 	}
+	var fx []Effect
 	if l, err := env.Links.Helpers(ctx, user); err == nil {
 		s.Links = l
 	}
@@ -277,7 +279,7 @@ func loadLinks(ctx context.Context, s *State, user int64, env *Env) {
 	for _, p := range s.Family {
 		if p.Linked != 0 {
 			if ok, err := env.Links.Linked(ctx, p.Linked, user); err == nil && !ok {
-				dropCert(ctx, p, user, env)
+				fx = append(fx, dropCert(p, user)...)
 				s.Notice = "family.link.gone"
 				continue
 			}
@@ -288,6 +290,7 @@ func loadLinks(ctx context.Context, s *State, user int64, env *Env) {
 	if len(s.Family) == 0 {
 		s.Family = nil
 	}
+	return fx
 }
 
 func showFamily(s *State, env *Env) []Reply {
@@ -367,6 +370,9 @@ func handleFamily(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		if ok, err := env.Links.Linked(ctx, in.User, helper); err != nil || !ok {
 			return Outcome{Goto: StepFamily}
 		}
+		// Revoking a helper's rights is done at once, not after the commit:
+		// it must hold even if the rest of the step is lost, and the list
+		// shown next must no longer name the helper.
 		if err := env.Links.Unlink(ctx, in.User, helper); err != nil {
 			return Outcome{Say: []Reply{Say("error.try_again", nil)}, Note: "unlink: " + err.Error()}
 		}
@@ -396,11 +402,10 @@ func handleRemove(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	if in.Action != "yes" || p == nil || p.IsMe() {
 		return Outcome{Goto: StepFamily}
 	}
-	dropCert(ctx, p, in.User, env)
-	forgetPerson(ctx, p, in.User, env)
-	o := Outcome{Say: []Reply{sayAbout(p, "family.removed", nil)}, Goto: StepFamily}
+	fx := append(dropCert(p, in.User), forgetPerson(p, in.User)...)
+	o := Outcome{Say: []Reply{sayAbout(p, "family.removed", nil)}, Goto: StepFamily, Effects: fx}
 	if p.Linked != 0 && env.Links != nil {
-		env.Links.Unlink(ctx, p.Linked, in.User)
+		o.Effects = append(o.Effects, NewEffect(EffectUnlink, in.User, LinkRef{Pensioner: p.Linked, Helper: in.User}))
 		o.Tell = append(o.Tell, Notice{User: p.Linked, Reply: &Reply{ID: "family.unlinked.pensioner"}})
 	}
 	s.Family = slices.DeleteFunc(s.Family, func(q *Person) bool { return q.ID == id })

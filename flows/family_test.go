@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestMigrateStateOfVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
-	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindCommand, Command: "status", User: 1001, Now: now})
+	res := f.handle(t, st, flows.Input{Kind: flows.KindCommand, Command: "status", User: 1001, Now: now})
 	if res.State.Version != flows.SchemaVersion || res.State.Me.Cert == nil || res.State.Me.Cert.CaseID != "1001-9" || res.State.Me.Rejections != 2 {
 		t.Fatalf("not migrated into Me: %+v", res.State)
 	}
@@ -36,7 +37,7 @@ func TestMigrateStateOfVersion1(t *testing.T) {
 		t.Fatalf("stored form still of version 1: %s", raw)
 	}
 	// The decision for the old case reaches the holder.
-	res = f.engine.Handle(context.Background(), res.State, flows.Input{Kind: flows.KindDecision, User: 1001, Now: now,
+	res = f.handle(t, res.State, flows.Input{Kind: flows.KindDecision, User: 1001, Now: now,
 		Decision: &flows.Decision{CaseID: "1001-9", Outcome: flows.OutcomeApproved, By: "staff", DecidedAt: now}})
 	if len(res.Replies) == 0 || res.Replies[0].ID != "cert.approved" || res.State.Me.Rejections != 0 {
 		t.Fatalf("decision after migration: %+v", res.Replies)
@@ -59,7 +60,7 @@ func run(t *testing.T, f *fixture, st flows.State, user int64, inputs ...flows.I
 		if in.Kind == flows.KindButton {
 			in.Turn = st.Turn
 		}
-		st = f.engine.Handle(context.Background(), st, in).State
+		st = f.handle(t, st, in).State
 	}
 	return st
 }
@@ -90,7 +91,7 @@ func TestForgetRemovesAllPeople(t *testing.T) {
 		t.Fatalf("setup: %d photos, %d cases", f.photos.count(), len(f.verifier.cases))
 	}
 	st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "forget"})
-	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindButton, Action: "yes", User: 1001, Turn: st.Turn})
+	res := f.handle(t, st, flows.Input{Kind: flows.KindButton, Action: "yes", User: 1001, Turn: st.Turn})
 	if !res.Forget || len(res.State.Family) != 0 {
 		t.Fatalf("not forgotten: %+v", res)
 	}
@@ -118,7 +119,7 @@ func TestFamilyMax(t *testing.T) {
 		t.Fatalf("%d relatives", len(st.Family))
 	}
 	st = run(t, f, st, 1001, flows.Input{Kind: flows.KindCommand, Command: "family"})
-	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindButton, Action: "add", User: 1001, Turn: st.Turn})
+	res := f.handle(t, st, flows.Input{Kind: flows.KindButton, Action: "add", User: 1001, Turn: st.Turn})
 	if res.Replies[0].ID != "family.full" || len(res.State.Family) != 8 {
 		t.Fatalf("a ninth relative: %+v", res.Replies[0])
 	}
@@ -136,7 +137,7 @@ func TestPhotoThanksAndForwardedCard(t *testing.T) {
 		fwd.Forwarded = true
 		st = run(t, f, st, 1001, fwd, press("correct"), flows.Input{Kind: flows.KindText, Text: "13812345678"}, press("card"),
 			press("disabled"), press("agree"))
-		res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: "face:ok"}, User: 1001, Now: st.Seen})
+		res := f.handle(t, st, flows.Input{Kind: flows.KindPhoto, File: &flows.File{ID: "face:ok"}, User: 1001, Now: st.Seen})
 		thanks := res.Replies[0]
 		if thanks.ID != "cert.face.thanks" || (thanks.Data["Delete"] == true) != del {
 			t.Fatalf("DeletePhotos=%v: %+v", del, thanks)
@@ -160,7 +161,7 @@ func TestLinkedStatusCheckedWhenRead(t *testing.T) {
 	st := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1, Seen: now,
 		Family: []*flows.Person{{ID: "r1", Label: "Mum", Relation: flows.RelParent, Linked: pensioner}}}
 	status := func() string {
-		res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindCommand, Command: "status", User: helper, Now: now})
+		res := f.handle(t, st, flows.Input{Kind: flows.KindCommand, Command: "status", User: helper, Now: now})
 		return fmt.Sprint(res.Replies)
 	}
 	if s := status(); !strings.Contains(s, "certified") {
@@ -169,5 +170,47 @@ func TestLinkedStatusCheckedWhenRead(t *testing.T) {
 	links.Unlink(context.Background(), pensioner, helper)
 	if s := status(); strings.Contains(s, "status.line.certified") {
 		t.Fatalf("record shown after the pensioner unlinked: %s", s)
+	}
+}
+
+// A step asks for its changes outside and makes none itself: a decision
+// whose commit failed would leave photos and records as they were. The
+// dispatcher carries the changes out after the commit.
+func TestChangesWaitForTheCommit(t *testing.T) {
+	f := newFixture(t)
+	st := run(t, f, flows.State{}, 1001,
+		flows.Input{Kind: flows.KindCommand, Command: "start"}, press("lang:en"),
+		flows.Input{Kind: flows.KindCommand, Command: "certify"}, press("agree"),
+		photo("zhang:ok"), press("correct"), flows.Input{Kind: flows.KindText, Text: "13812345678"}, press("card"), press("general"), press("agree"),
+		photo("face:ok"), photo("live:ok"), press("submit"),
+	)
+	if st.Me.Cert == nil || st.Me.Cert.CaseID == "" {
+		t.Fatalf("not submitted: %+v", st.Me)
+	}
+	photos := f.photos.count()
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	res := f.engine.Handle(context.Background(), st, flows.Input{Kind: flows.KindDecision, User: 1001, Now: now,
+		Decision: &flows.Decision{CaseID: st.Me.Cert.CaseID, Outcome: flows.OutcomeApproved, By: "staff", DecidedAt: now}})
+	if len(res.Replies) == 0 || res.Replies[0].ID != "cert.approved" {
+		t.Fatalf("decision not applied: %+v", res.Replies)
+	}
+	if rec, _ := f.photos.Record(context.Background(), 1001, flows.Me); rec != nil || f.photos.count() != photos || photos == 0 {
+		t.Fatalf("the step changed the world itself: record %+v, %d of %d photos", rec, f.photos.count(), photos)
+	}
+	var kinds []string
+	for _, fx := range res.Effects {
+		kinds = append(kinds, fx.Kind)
+	}
+	if !slices.Contains(kinds, flows.EffectRecordSave) || !slices.Contains(kinds, flows.EffectPhotosDelete) {
+		t.Fatalf("changes asked for: %v", kinds)
+	}
+	perform(t, f.engine, res)
+	if rec, _ := f.photos.Record(context.Background(), 1001, flows.Me); rec == nil || !rec.CertifiedOn.Equal(now) || f.photos.count() != 0 {
+		t.Fatalf("after the dispatcher: record %+v, %d photos", rec, f.photos.count())
+	}
+	// Carried out again (delivery after a crash), nothing changes.
+	perform(t, f.engine, res)
+	if rec, _ := f.photos.Record(context.Background(), 1001, flows.Me); rec == nil || f.photos.count() != 0 {
+		t.Fatal("a repeated change did harm")
 	}
 }

@@ -78,7 +78,7 @@ func (f Reminders) Register(e *Engine) error {
 	return nil
 }
 
-func (f Reminders) load(ctx context.Context, s *State, user int64, _ *Env) {
+func (f Reminders) load(ctx context.Context, s *State, user int64, _ *Env) []Effect {
 	if s.Notify == nil {
 		s.Notify = &Notify{}
 	}
@@ -88,6 +88,7 @@ func (f Reminders) load(ctx context.Context, s *State, user int64, _ *Env) {
 			s.Notify.Off = !on
 		}
 	}
+	return nil
 }
 
 func showReminders(s *State, _ *Env) []Reply {

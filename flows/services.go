@@ -125,6 +125,9 @@ type Links interface {
 	// it. It fails with ErrInvite when the code is unknown, used or expired.
 	Accept(ctx context.Context, code string, helper int64, now time.Time) (int64, error)
 	SetRelation(ctx context.Context, pensioner, helper int64, relation string) error
+	// SetPending records when helper sent a certification for pensioner
+	// that is not decided yet (zero: none).
+	SetPending(ctx context.Context, pensioner, helper int64, since time.Time) error
 	Linked(ctx context.Context, pensioner, helper int64) (bool, error)
 	Helpers(ctx context.Context, pensioner int64) ([]Link, error)
 	Unlink(ctx context.Context, pensioner, helper int64) error

@@ -55,10 +55,10 @@ func (Staff) Register(e *Engine) error {
 // loadCase claims the staff member's case (the same one again if they hold
 // one) and keeps it for Show. It runs at every showing, so a staff member
 // who types or presses an old button sees the case they hold again.
-func loadCase(ctx context.Context, s *State, user int64, env *Env) {
+func loadCase(ctx context.Context, s *State, user int64, env *Env) []Effect {
 	s.Review = nil
 	if env.Desk == nil {
-		return
+		return nil
 	}
 	c, err := env.Desk.Claim(ctx, user)
 	switch {
@@ -73,6 +73,7 @@ func loadCase(ctx context.Context, s *State, user int64, env *Env) {
 	default:
 		s.ReviewID = ""
 	}
+	return nil
 }
 
 func showCase(s *State, env *Env) []Reply {

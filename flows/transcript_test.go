@@ -90,6 +90,7 @@ func runTranscript(t *testing.T, file string, cat *locales.Catalog) {
 		st := stateOf(user)
 		res := fx.engine.Handle(context.Background(), *st, in)
 		*st = res.State
+		perform(t, fx.engine, res) // what the dispatcher does after the commit
 		prefix := "<"
 		if user != person {
 			prefix = fmt.Sprintf("<@%d", user)

@@ -111,6 +111,7 @@ func linkAAD(p int64, h string) []byte { return []byte(helpersKey(p) + "/" + h) 
 type link struct {
 	Relation string    `json:"r,omitempty"`
 	Since    time.Time `json:"s"`
+	Pending  time.Time `json:"p,omitzero"`
 }
 
 // Invite makes a single-use code: 22 characters of A-Z a-z 0-9 _ -, fit
@@ -171,14 +172,44 @@ func (f *Family) put(ctx context.Context, p, h int64, l link) error {
 
 // SetRelation records what the pensioner is to the helper.
 func (f *Family) SetRelation(ctx context.Context, p, h int64, relation string) error {
-	ls, err := f.Helpers(ctx, p)
-	if err != nil {
-		return err
-	}
-	for _, l := range ls {
-		if l.User == h {
-			return f.put(ctx, p, h, link{Relation: relation, Since: l.Since})
+	return f.change(ctx, p, h, func(l *link) { l.Relation = relation })
+}
+
+// SetPending records that the helper sent a certification for the
+// pensioner on since, still undecided (zero: none any more).
+func (f *Family) SetPending(ctx context.Context, p, h int64, since time.Time) error {
+	return f.change(ctx, p, h, func(l *link) { l.Pending = since })
+}
+
+// change rewrites an existing link; a link removed meanwhile (the
+// pensioner unlinked the helper) stays removed.
+func (f *Family) change(ctx context.Context, p, h int64, edit func(*link)) error {
+	key, field := helpersKey(p), uid(h)
+	err := f.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		sealed, err := tx.HGet(ctx, key, field).Result()
+		if errors.Is(err, redis.Nil) {
+			return nil
 		}
+		if err != nil {
+			return err
+		}
+		var l link
+		if raw, err := f.sealer.Open([]byte(sealed), linkAAD(p, field)); err == nil {
+			json.Unmarshal(raw, &l)
+		}
+		edit(&l)
+		raw, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.HSet(ctx, key, field, f.sealer.Seal(raw, linkAAD(p, field)))
+			return nil
+		})
+		return err
+	}, key)
+	if err != nil {
+		return fmt.Errorf("change link of %d to %d: %w", h, p, err)
 	}
 	return nil
 }
@@ -208,7 +239,7 @@ func (f *Family) Helpers(ctx context.Context, p int64) ([]domain.Link, error) {
 		if raw, err := f.sealer.Open([]byte(sealed), linkAAD(p, h)); err == nil {
 			json.Unmarshal(raw, &l)
 		}
-		out = append(out, domain.Link{User: hid, Relation: l.Relation, Since: l.Since})
+		out = append(out, domain.Link{User: hid, Relation: l.Relation, Since: l.Since, Pending: l.Pending})
 	}
 	sortLinks(out)
 	return out, nil

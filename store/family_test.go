@@ -110,11 +110,37 @@ func TestInvitationsAndLinks(t *testing.T) {
 	if ok, _ := f.Linked(ctx, 100, 200); !ok {
 		t.Fatal("not linked")
 	}
+	// A case sent by the helper shows on the pensioner's side, and the
+	// relationship is kept beside it.
+	sent := now.Add(time.Hour)
+	if err := f.SetPending(ctx, 100, 200, sent); err != nil {
+		t.Fatal(err)
+	}
+	if hs, _ := f.Helpers(ctx, 100); len(hs) != 1 || !hs[0].Pending.Equal(sent) || hs[0].Relation != flows.RelParent {
+		t.Fatalf("pending: %+v", hs)
+	}
+	if err := f.SetPending(ctx, 100, 200, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if hs, _ := f.Helpers(ctx, 100); len(hs) != 1 || !hs[0].Pending.IsZero() {
+		t.Fatalf("pending not cleared: %+v", hs)
+	}
 	if err := f.Unlink(ctx, 100, 200); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := f.Linked(ctx, 100, 200); ok {
 		t.Fatal("still linked")
+	}
+	// A change that comes after the pensioner unlinked does not bring the
+	// link back.
+	if err := f.SetPending(ctx, 100, 200, sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetRelation(ctx, 100, 200, flows.RelParent); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.Linked(ctx, 100, 200); ok {
+		t.Fatal("a late change linked the helper again")
 	}
 	code, _ = f.Invite(ctx, 100, time.Hour)
 	f.Accept(ctx, code, 200, now)

@@ -262,7 +262,7 @@ func TestSameNumberFromTwoAccounts(t *testing.T) {
 // pensioner on their list and status; either side can unlink, and the
 // other is told.
 func TestDeepLinkInvitation(t *testing.T) {
-	h := newHarness(t, 42, map[string]string{"OCR": "none"})
+	h := newHarness(t, 42, map[string]string{"OCR": "none", "STAFF_IDS": "9103"})
 	h.start()
 	p := &conv{t: t, h: h, u: telegramtest.User{ID: 4301, LanguageCode: "zh-CN"}}
 	h1 := &conv{t: t, h: h, u: telegramtest.User{ID: 4302, LanguageCode: "en"}}
@@ -308,8 +308,29 @@ func TestDeepLinkInvitation(t *testing.T) {
 	p.say("/family")
 	p.wait("您的子女")
 
+	// The helper certifies Mum: she is told, and her own /status says it
+	// is under review until the decision, which reaches her too.
+	s := &conv{t: t, h: h, u: telegramtest.User{ID: 9103, LanguageCode: "en"}}
+	s.say("/start")
+	s.press("language", "English")
+	h1.say("/certify")
+	h1.press("Who is this certification for", "Mum")
+	h1.wait("The photos show Mum's ID card")
+	h1.certifyFrom(fixture(t, "zhang_xiulan_photo.jpg"), pigoSample(t), "张秀兰", "11010519491231002X", false)
+	p.wait("家人已经帮您提交了资格认证")
+	p.say("/status")
+	p.wait("正在审核")
+	s.say("/review")
+	press(h, s.u, s.wait("Case for review"), "Reject")
+	s.press("Why is it rejected", "Face is not the pensioner")
+	h1.wait("the certification for Mum was not accepted")
+	p.wait("家人帮您提交的资格认证没有通过")
+	p.say("/status")
+	p.wait("还没有您的认证记录")
+
 	// The helper unlinks (removes Mum): the pensioner is told.
 	h1.say("/family")
+	h1.wait("People you certify for")
 	h1.press("What would you like", "Remove Mum")
 	h1.press("Remove Mum?", "Yes, remove Mum")
 	p.wait("帮您的家人解除了关联")

@@ -1,0 +1,191 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Certification and family help change things outside the state: photos
+// are deleted, records kept or removed, cases closed or withdrawn, links
+// between accounts changed. A step asks for these as effects (the changes
+// below); the bot's dispatcher carries them out after the state that asked
+// for them is committed, through the handlers registered here. So a step
+// that fails to commit leaves nothing changed, and every handler is
+// idempotent, as delivery may repeat after a crash.
+//
+// A few calls still happen inside steps, because the step needs their
+// answer and each is keyed so that running the step again is harmless: a
+// photo kept for the next steps (PutPhoto, overwritten in place), holding
+// a pensioner's ID number for one case (OpenCases.Open, the same case may
+// open again), submitting to the verifier (Submit, keyed by the case ID),
+// staff claiming and deciding a case (Claim, Decide: deciding again returns
+// the stored decision), and making or using an invitation (Invite,
+// Accept). A pensioner unlinking a helper is done at once too: revoking
+// rights must hold even if the rest of the step is lost.
+
+// The changes' kinds.
+const (
+	EffectPhotosDelete = "cert.photos.delete"  // PersonRef
+	EffectRecordSave   = "cert.record.save"    // RecordSave
+	EffectRecordDelete = "cert.record.delete"  // PersonRef
+	EffectCaseClose    = "cert.case.close"     // CaseRef
+	EffectCaseWithdraw = "cert.case.withdraw"  // CaseRef
+	EffectLinksForget  = "family.links.forget" // no data
+	EffectUnlink       = "family.unlink"       // LinkRef
+	EffectLinkRelation = "family.relation"     // LinkRef
+	EffectLinkPending  = "family.pending"      // LinkRef
+)
+
+// PersonRef names a person on an account (Me or a relative's ID).
+type PersonRef struct {
+	Who string `json:"who"`
+}
+
+// RecordSave keeps a certification record.
+type RecordSave struct {
+	Who    string `json:"who"`
+	Record Record `json:"record"`
+}
+
+// CaseRef names a case, and the key holding its pensioner's ID number.
+type CaseRef struct {
+	CaseID string `json:"case"`
+	Key    string `json:"key,omitempty"`
+}
+
+// LinkRef names a link between a pensioner's and a helper's accounts.
+type LinkRef struct {
+	Pensioner int64  `json:"p"`
+	Helper    int64  `json:"h"`
+	Relation  string    `json:"rel,omitempty"`
+	Since     time.Time `json:"since,omitzero"` // EffectLinkPending: zero clears
+}
+
+// EffectHandler carries out an effect with the engine's services.
+type EffectHandler func(ctx context.Context, fx Effect, env *Env) error
+
+// OnEffect registers the handler of an effect kind.
+func (e *Engine) OnEffect(kind string, h EffectHandler) {
+	if e.handlers == nil {
+		e.handlers = map[string]EffectHandler{}
+	}
+	e.handlers[kind] = h
+}
+
+// Perform carries out an effect whose handler a feature registered; ok is
+// false for a kind the engine does not know (the bot's own handlers then
+// take it).
+func (e *Engine) Perform(ctx context.Context, fx Effect) (ok bool, err error) {
+	h := e.handlers[fx.Kind]
+	if h == nil {
+		return false, nil
+	}
+	return true, h(ctx, fx, &e.env)
+}
+
+// decode reads an effect's data into v.
+func decode(fx Effect, v any) error {
+	if err := json.Unmarshal(fx.Data, v); err != nil {
+		return fmt.Errorf("%s: %w", fx.Kind, err)
+	}
+	return nil
+}
+
+// registerCertChanges registers the handlers of certification's changes.
+func registerCertChanges(e *Engine) {
+	e.OnEffect(EffectPhotosDelete, func(ctx context.Context, fx Effect, env *Env) error {
+		var p PersonRef
+		if err := decode(fx, &p); err != nil {
+			return err
+		}
+		return env.Photos.DeletePhotos(ctx, fx.User, p.Who)
+	})
+	e.OnEffect(EffectRecordSave, func(ctx context.Context, fx Effect, env *Env) error {
+		var r RecordSave
+		if err := decode(fx, &r); err != nil {
+			return err
+		}
+		return env.Records.SaveRecord(ctx, fx.User, r.Who, r.Record)
+	})
+	e.OnEffect(EffectRecordDelete, func(ctx context.Context, fx Effect, env *Env) error {
+		var p PersonRef
+		if err := decode(fx, &p); err != nil {
+			return err
+		}
+		return env.Records.DeleteRecord(ctx, fx.User, p.Who)
+	})
+	e.OnEffect(EffectCaseClose, func(ctx context.Context, fx Effect, env *Env) error {
+		var c CaseRef
+		if err := decode(fx, &c); err != nil {
+			return err
+		}
+		if env.OpenCases == nil {
+			return nil
+		}
+		return env.OpenCases.Close(ctx, c.Key, c.CaseID)
+	})
+	e.OnEffect(EffectCaseWithdraw, func(ctx context.Context, fx Effect, env *Env) error {
+		var c CaseRef
+		if err := decode(fx, &c); err != nil {
+			return err
+		}
+		// The case waits with the verifier, or in the review queue when a
+		// model handed it on.
+		for _, v := range []any{env.Verifier, env.Desk} {
+			if w, ok := v.(Withdrawer); ok {
+				if err := w.Withdraw(ctx, c.CaseID); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// registerFamilyChanges registers the handlers of family help's changes.
+func registerFamilyChanges(e *Engine) {
+	e.OnEffect(EffectLinksForget, func(ctx context.Context, fx Effect, env *Env) error {
+		if env.Links == nil {
+			return nil
+		}
+		return env.Links.Forget(ctx, fx.User)
+	})
+	e.OnEffect(EffectUnlink, func(ctx context.Context, fx Effect, env *Env) error {
+		var l LinkRef
+		if err := decode(fx, &l); err != nil {
+			return err
+		}
+		if env.Links == nil {
+			return nil
+		}
+		return env.Links.Unlink(ctx, l.Pensioner, l.Helper)
+	})
+	e.OnEffect(EffectLinkRelation, func(ctx context.Context, fx Effect, env *Env) error {
+		var l LinkRef
+		if err := decode(fx, &l); err != nil {
+			return err
+		}
+		if env.Links == nil {
+			return nil
+		}
+		return env.Links.SetRelation(ctx, l.Pensioner, l.Helper, l.Relation)
+	})
+	e.OnEffect(EffectLinkPending, func(ctx context.Context, fx Effect, env *Env) error {
+		var l LinkRef
+		if err := decode(fx, &l); err != nil {
+			return err
+		}
+		if env.Links == nil {
+			return nil
+		}
+		return env.Links.SetPending(ctx, l.Pensioner, l.Helper, l.Since)
+	})
+}
+
+// linkPending tells a linked pensioner's side of the link that the helper
+// sent a certification for them on since (zero: decided or withdrawn).
+func linkPending(p *Person, helper int64, since time.Time) Effect {
+	return NewEffect(EffectLinkPending, helper, LinkRef{Pensioner: p.Linked, Helper: helper, Since: since})
+}
