@@ -57,8 +57,8 @@ type CaseRef struct {
 
 // LinkRef names a link between a pensioner's and a helper's accounts.
 type LinkRef struct {
-	Pensioner int64  `json:"p"`
-	Helper    int64  `json:"h"`
+	Pensioner int64     `json:"p"`
+	Helper    int64     `json:"h"`
 	Relation  string    `json:"rel,omitempty"`
 	Since     time.Time `json:"since,omitzero"` // EffectLinkPending: zero clears
 }
