@@ -296,6 +296,13 @@ func handleConsent(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	switch in.Action {
 	case "agree":
 		p := cur(s)
+		if p.IsMe() {
+			// A helper already sent this person's certification: going
+			// through the photos again would end at "already under way".
+			if sent := pendingByHelper(ctx, in.User, in.Now, env); !sent.IsZero() {
+				return Outcome{Say: []Reply{{ID: "cert.pending_by_helper", Data: map[string]any{"Date": env.Date(sent)}}}, Goto: StepMenu}
+			}
+		}
 		var fx []Effect
 		if p.Cert != nil && p.Cert.CaseID != "" {
 			// A new attempt replaces a decided or withdrawn one.
@@ -1122,6 +1129,24 @@ func sentByHelper(s *State, p *Person, now time.Time, env *Env) time.Time {
 		return time.Time{} // decided since
 	}
 	return t
+}
+
+// pendingByHelper reads whether a linked helper sent a certification for
+// the account holder that is still undecided, and when (zero: no, or it
+// cannot be told now; one open case per pensioner still holds at submit).
+func pendingByHelper(ctx context.Context, user int64, now time.Time, env *Env) time.Time {
+	if env.Links == nil {
+		return time.Time{}
+	}
+	links, err := env.Links.Helpers(ctx, user)
+	if err != nil {
+		return time.Time{}
+	}
+	me := Person{}
+	if me.Record, err = env.Records.Record(ctx, user, Me); err != nil {
+		return time.Time{}
+	}
+	return sentByHelper(&State{Links: links}, &me, now, env)
 }
 
 func loadStatus(ctx context.Context, s *State, user int64, env *Env) []Effect {
