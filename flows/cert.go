@@ -443,7 +443,7 @@ func handleCard(ctx context.Context, s *State, in Input, env *Env) Outcome {
 		o.Goto = StepCertConfirm
 	case cur(s).Cert.Name == "":
 		if !cur(s).Cert.Read {
-			o.Say = append(o.Say, Say("cert.card.unread", nil))
+			o.Say = append(o.Say, sayAbout(cur(s), "cert.card.unread", nil))
 		}
 		o.Goto = StepCertName
 	default:

@@ -324,7 +324,7 @@ func TestDeepLinkInvitation(t *testing.T) {
 	press(h, s.u, s.wait("Case for review"), "Reject")
 	s.press("Why is it rejected", "Face is not the pensioner")
 	h1.wait("the certification for Mum was not accepted")
-	p.wait("家人帮您提交的资格认证没有通过")
+	p.wait("家人帮您提交的资格认证没有通过。原因：")
 	p.say("/status")
 	p.wait("还没有您的认证记录")
 
@@ -349,4 +349,5 @@ func TestDeepLinkInvitation(t *testing.T) {
 	h1.wait("has unlinked you")
 	h1.say("/status")
 	h1.wait("I have no certification for you yet")
+	dumpChats(t, h, p.u.ID, h1.u.ID)
 }
