@@ -61,11 +61,11 @@ func BenchmarkSideBySide(b *testing.B) {
 	b.StopTimer()
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%d people × 5 updates, webhook mode, %d cores\n", people, numCPU())
-	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %10s %10s %10s %10s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "msgs/upd", "new conns")
+	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %10s %10s %10s %10s %16s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "msgs/upd", "new conns", "harness CPU/upd")
 	for _, r := range results {
-		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %10.2f %10.2f %10.2f %10d\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
+		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %10.2f %10.2f %10.2f %10d %14.0fµs\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
 			r.perUpdate(r.botCPU), r.perUpdate(r.redisCPU), float64(r.trips)/float64(r.updates), float64(r.cmds)/float64(r.updates),
-			float64(r.msgs)/float64(r.updates), r.conns)
+			float64(r.msgs)/float64(r.updates), r.conns, r.perUpdate(r.harnessCPU))
 	}
 	if len(results) >= 2 {
 		p, g := results[0], results[1]
@@ -82,6 +82,7 @@ type sideResult struct {
 	elapsed          time.Duration
 	lat              []time.Duration
 	botCPU, redisCPU time.Duration
+	harnessCPU       time.Duration // this process: the load generator and the fake Bot API
 	trips, cmds      int64
 	conns            int64
 	msgs             int // messages the bot sent
@@ -269,6 +270,7 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	c.run(warm, script)
 	time.Sleep(200 * time.Millisecond) // let the warm-up's last acknowledgements land
 	botCPU0, redisCPU0, cmds0, trips0, conns0 := cpuTime(b, botPID), cpuTime(b, rsrv.PID()), redisCommands(b, rdb), trips(), tg.Connections()
+	harness0 := cpuTime(b, os.Getpid())
 	msgs0 := len(tg.Calls("sendMessage"))
 	stats0, _ := rdb.Info(context.Background(), "commandstats").Result()
 	lat, elapsed := c.run(users, script)
@@ -279,7 +281,7 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	}
 	return sideResult{
 		name: name, updates: people * len(script), elapsed: elapsed, lat: lat,
-		botCPU: cpuTime(b, botPID) - botCPU0, redisCPU: cpuTime(b, rsrv.PID()) - redisCPU0,
+		botCPU: cpuTime(b, botPID) - botCPU0, redisCPU: cpuTime(b, rsrv.PID()) - redisCPU0, harnessCPU: cpuTime(b, os.Getpid()) - harness0,
 		cmds: redisCommands(b, rdb) - cmds0, trips: trips() - trips0, conns: tg.Connections() - conns0,
 		msgs: len(tg.Calls("sendMessage")) - msgs0,
 	}
