@@ -85,52 +85,37 @@ func (e *Engine) Perform(ctx context.Context, fx Effect) (ok bool, err error) {
 	return true, h(ctx, fx, &e.env)
 }
 
-// decode reads an effect's data into v.
-func decode(fx Effect, v any) error {
-	if err := json.Unmarshal(fx.Data, v); err != nil {
-		return fmt.Errorf("%s: %w", fx.Kind, err)
+// with makes a handler of f, which takes the effect's data decoded.
+func with[T any](f func(ctx context.Context, user int64, d T, env *Env) error) EffectHandler {
+	return func(ctx context.Context, fx Effect, env *Env) error {
+		var d T
+		if len(fx.Data) > 0 {
+			if err := json.Unmarshal(fx.Data, &d); err != nil {
+				return fmt.Errorf("%s: %w", fx.Kind, err)
+			}
+		}
+		return f(ctx, fx.User, d, env)
 	}
-	return nil
 }
 
 // registerCertChanges registers the handlers of certification's changes.
 func registerCertChanges(e *Engine) {
-	e.OnEffect(EffectPhotosDelete, func(ctx context.Context, fx Effect, env *Env) error {
-		var p PersonRef
-		if err := decode(fx, &p); err != nil {
-			return err
-		}
-		return env.Photos.DeletePhotos(ctx, fx.User, p.Who)
-	})
-	e.OnEffect(EffectRecordSave, func(ctx context.Context, fx Effect, env *Env) error {
-		var r RecordSave
-		if err := decode(fx, &r); err != nil {
-			return err
-		}
-		return env.Records.SaveRecord(ctx, fx.User, r.Who, r.Record)
-	})
-	e.OnEffect(EffectRecordDelete, func(ctx context.Context, fx Effect, env *Env) error {
-		var p PersonRef
-		if err := decode(fx, &p); err != nil {
-			return err
-		}
-		return env.Records.DeleteRecord(ctx, fx.User, p.Who)
-	})
-	e.OnEffect(EffectCaseClose, func(ctx context.Context, fx Effect, env *Env) error {
-		var c CaseRef
-		if err := decode(fx, &c); err != nil {
-			return err
-		}
+	e.OnEffect(EffectPhotosDelete, with(func(ctx context.Context, user int64, p PersonRef, env *Env) error {
+		return env.Photos.DeletePhotos(ctx, user, p.Who)
+	}))
+	e.OnEffect(EffectRecordSave, with(func(ctx context.Context, user int64, r RecordSave, env *Env) error {
+		return env.Records.SaveRecord(ctx, user, r.Who, r.Record)
+	}))
+	e.OnEffect(EffectRecordDelete, with(func(ctx context.Context, user int64, p PersonRef, env *Env) error {
+		return env.Records.DeleteRecord(ctx, user, p.Who)
+	}))
+	e.OnEffect(EffectCaseClose, with(func(ctx context.Context, _ int64, c CaseRef, env *Env) error {
 		if env.OpenCases == nil {
 			return nil
 		}
 		return env.OpenCases.Close(ctx, c.Key, c.CaseID)
-	})
-	e.OnEffect(EffectCaseWithdraw, func(ctx context.Context, fx Effect, env *Env) error {
-		var c CaseRef
-		if err := decode(fx, &c); err != nil {
-			return err
-		}
+	}))
+	e.OnEffect(EffectCaseWithdraw, with(func(ctx context.Context, _ int64, c CaseRef, env *Env) error {
 		// The case waits with the verifier, or in the review queue when a
 		// model handed it on.
 		for _, v := range []any{env.Verifier, env.Desk} {
@@ -141,47 +126,32 @@ func registerCertChanges(e *Engine) {
 			}
 		}
 		return nil
-	})
+	}))
 }
 
 // registerFamilyChanges registers the handlers of family help's changes.
+// Without a link store (family help switched off) there is nothing to do.
 func registerFamilyChanges(e *Engine) {
-	e.OnEffect(EffectLinksForget, func(ctx context.Context, fx Effect, env *Env) error {
-		if env.Links == nil {
-			return nil
-		}
-		return env.Links.Forget(ctx, fx.User)
-	})
-	e.OnEffect(EffectUnlink, func(ctx context.Context, fx Effect, env *Env) error {
-		var l LinkRef
-		if err := decode(fx, &l); err != nil {
-			return err
-		}
-		if env.Links == nil {
-			return nil
-		}
-		return env.Links.Unlink(ctx, l.Pensioner, l.Helper)
-	})
-	e.OnEffect(EffectLinkRelation, func(ctx context.Context, fx Effect, env *Env) error {
-		var l LinkRef
-		if err := decode(fx, &l); err != nil {
-			return err
-		}
-		if env.Links == nil {
-			return nil
-		}
-		return env.Links.SetRelation(ctx, l.Pensioner, l.Helper, l.Relation)
-	})
-	e.OnEffect(EffectLinkPending, func(ctx context.Context, fx Effect, env *Env) error {
-		var l LinkRef
-		if err := decode(fx, &l); err != nil {
-			return err
-		}
-		if env.Links == nil {
-			return nil
-		}
-		return env.Links.SetPending(ctx, l.Pensioner, l.Helper, l.Since)
-	})
+	links := func(f func(ctx context.Context, user int64, l LinkRef, links Links) error) EffectHandler {
+		return with(func(ctx context.Context, user int64, l LinkRef, env *Env) error {
+			if env.Links == nil {
+				return nil
+			}
+			return f(ctx, user, l, env.Links)
+		})
+	}
+	e.OnEffect(EffectLinksForget, links(func(ctx context.Context, user int64, _ LinkRef, ls Links) error {
+		return ls.Forget(ctx, user)
+	}))
+	e.OnEffect(EffectUnlink, links(func(ctx context.Context, _ int64, l LinkRef, ls Links) error {
+		return ls.Unlink(ctx, l.Pensioner, l.Helper)
+	}))
+	e.OnEffect(EffectLinkRelation, links(func(ctx context.Context, _ int64, l LinkRef, ls Links) error {
+		return ls.SetRelation(ctx, l.Pensioner, l.Helper, l.Relation)
+	}))
+	e.OnEffect(EffectLinkPending, links(func(ctx context.Context, _ int64, l LinkRef, ls Links) error {
+		return ls.SetPending(ctx, l.Pensioner, l.Helper, l.Since)
+	}))
 }
 
 // linkPending tells a linked pensioner's side of the link that the helper
