@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -51,7 +53,7 @@ func (b *Bot) call(ctx context.Context, method string, params, result any) error
 			callBufs.Put(buf)
 		}
 	}()
-	if err := json.NewEncoder(buf).Encode(params); err != nil {
+	if err := encodeParams(buf, params); err != nil {
 		return fmt.Errorf("encode %s: %w", method, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.methodURL(method), bytes.NewReader(buf.Bytes()))
@@ -90,6 +92,58 @@ func (b *Bot) call(ctx context.Context, method string, params, result any) error
 type ignored struct{}
 
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// encodeParams writes params as JSON. A message as the bot sends it (a
+// numeric chat, text, a keyboard already encoded) is written directly:
+// encoding/json would walk the struct by reflection and re-check the
+// encoded keyboard byte by byte.
+func encodeParams(buf *bytes.Buffer, params any) error {
+	p, ok := params.(*tg.SendMessageParams)
+	if !ok || !plainMessage(p) {
+		return json.NewEncoder(buf).Encode(params)
+	}
+	chat, _ := p.ChatID.(int64)
+	buf.WriteString(`{"chat_id":`)
+	buf.Write(strconv.AppendInt(buf.AvailableBuffer(), chat, 10))
+	buf.WriteString(`,"text":`)
+	text, err := json.Marshal(p.Text)
+	if err != nil {
+		return err
+	}
+	buf.Write(text)
+	if p.ProtectContent {
+		buf.WriteString(`,"protect_content":true`)
+	}
+	if p.AllowPaidBroadcast {
+		buf.WriteString(`,"allow_paid_broadcast":true`)
+	}
+	switch m := p.ReplyMarkup.(type) {
+	case nil:
+	case json.RawMessage:
+		if len(m) > 0 {
+			buf.WriteString(`,"reply_markup":`)
+			buf.Write(m)
+		}
+	default:
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		buf.WriteString(`,"reply_markup":`)
+		buf.Write(raw)
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// plainMessage reports whether a message uses only what encodeParams
+// writes itself.
+func plainMessage(p *tg.SendMessageParams) bool {
+	_, numeric := p.ChatID.(int64)
+	rest := *p
+	rest.ChatID, rest.Text, rest.ProtectContent, rest.AllowPaidBroadcast, rest.ReplyMarkup = nil, "", false, false, nil
+	return numeric && reflect.ValueOf(rest).IsZero()
+}
 
 // methodURL is where a method is called; it holds the token, so it never
 // goes into an error or a log line.

@@ -1,9 +1,12 @@
 package bot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -62,5 +65,33 @@ func TestCallSpeaksTheBotAPI(t *testing.T) {
 	_, err = b.sendMessage(ctx, &tg.SendMessageParams{ChatID: u.ID, Text: "x"})
 	if err == nil || !transient(err) || strings.Contains(err.Error(), srv.Token) {
 		t.Fatalf("a refused connection gave %v", err)
+	}
+}
+
+// A message written directly is the same JSON encoding/json would write.
+func TestEncodeParamsMatchesEncodingJSON(t *testing.T) {
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: "是 \"yes\" <ok>", CallbackData: "3:yes"}}}}
+	raw, _ := json.Marshal(kb)
+	for _, p := range []*tg.SendMessageParams{
+		{ChatID: int64(42), Text: "Hello\nworld ⏎ 您好 \u2028 <b>"},
+		{ChatID: int64(-100123), Text: "x", ProtectContent: true, ReplyMarkup: json.RawMessage(raw)},
+		{ChatID: int64(7), Text: "y", AllowPaidBroadcast: true, ReplyMarkup: kb},
+		{ChatID: int64(7), Text: "z", ReplyMarkup: &models.ReplyKeyboardRemove{RemoveKeyboard: true}},
+		{ChatID: int64(7), Text: "not plain", ParseMode: models.ParseModeHTML},
+		{ChatID: "@channel", Text: "not plain either"},
+	} {
+		var got bytes.Buffer
+		if err := encodeParams(&got, p); err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(p)
+		var g, w any
+		if err := json.Unmarshal(got.Bytes(), &g); err != nil {
+			t.Fatalf("invalid JSON %s: %v", got.Bytes(), err)
+		}
+		json.Unmarshal(want, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("got  %s\nwant %s", got.Bytes(), want)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -42,6 +44,25 @@ func IsSupported(lang string) bool {
 // "es-419") to a supported language, or "" when none fits. Traditional Chinese
 // is chosen for Taiwan, Hong Kong and Macau and for explicit Hant tags.
 func Match(code string) string {
+	// Every update carries the sender's code, and parsing a tag costs more
+	// than the rest of choosing a language: the few codes people have are
+	// remembered.
+	if v, ok := matched.Load(code); ok {
+		return v.(string)
+	}
+	got := match(code)
+	if matchedN.Add(1) <= 1000 { // a bound: codes come from the clients
+		matched.Store(code, got)
+	}
+	return got
+}
+
+var (
+	matched  sync.Map // language_code → Match result
+	matchedN atomic.Int64
+)
+
+func match(code string) string {
 	code = strings.TrimSpace(strings.ReplaceAll(code, "_", "-"))
 	if code == "" {
 		return ""
