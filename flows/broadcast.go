@@ -498,7 +498,7 @@ func (f Broadcast) showBcPreview(s *State, env *Env) []Reply {
 	}
 	ask := countReply(n.Count, n.Filter)
 	ask.ID = "bc.preview.ask"
-	ask.Data["Over"] = f.ConfirmOver
+	ask.Data["Over"] = Thousands(f.ConfirmOver)
 	ask.Data["NeedConfirm"] = n.Count.Total > f.ConfirmOver
 	ask.Buttons = [][]Button{Row(Btn(send, "send")), Row(Btn("bc.btn.change", "message")), Row(Btn("bc.btn.cancel", "cancel"))}
 	return append(out, ask)

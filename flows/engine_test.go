@@ -83,7 +83,15 @@ func newFixtureWith(t *testing.T, change func(*flows.Env)) *fixture {
 	if change != nil {
 		change(&env)
 	}
-	f.engine, err = flows.New(env, flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{})
+	// The features the program registers, reminders and broadcasts with
+	// an audience of 1,500 people.
+	aud := memAudience{count: flows.AudienceCount{Total: 1500, ByLang: map[string]int{"zh-Hans": 1000, "en": 300, "es": 200}, Excluded: 12}}
+	settings := &memSettings{}
+	f.engine, err = flows.New(env, flows.Certify{}, flows.Family{}, flows.Guide{}, flows.Staff{}, flows.Reminders{Settings: settings},
+		flows.Broadcast{Audience: aud, Broadcasts: memBroadcasts{}, DefaultLanguage: "zh-Hans", ConfirmOver: 1000})
+	// The program's registry carries /reminders' setting out; here an
+	// in-memory one does, through the engine.
+	f.engine.OnEffect(flows.EffectNotices, settings.set)
 	if err != nil {
 		t.Fatal(err)
 	}

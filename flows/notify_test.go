@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,8 +15,13 @@ import (
 // memAudience counts a fixed audience.
 type memAudience struct{ count flows.AudienceCount }
 
-func (m memAudience) Count(context.Context, flows.AudienceFilter, time.Time) (flows.AudienceCount, error) {
-	return m.count, nil
+func (m memAudience) Count(_ context.Context, f flows.AudienceFilter, _ time.Time) (flows.AudienceCount, error) {
+	if f.Kind != flows.AudienceLang {
+		return m.count, nil
+	}
+	// One language: only its readers.
+	n := m.count.ByLang[f.Lang]
+	return flows.AudienceCount{Total: n, ByLang: map[string]int{f.Lang: n}}, nil
 }
 func (m memAudience) Districts(context.Context, int) ([]string, error) {
 	return []string{"海淀区"}, nil
@@ -38,11 +44,31 @@ func (m memBroadcasts) Get(_ context.Context, id string) (*flows.BroadcastInfo, 
 	return nil, nil
 }
 
-type memSettings map[int64]bool
+type memSettings struct {
+	mu sync.Mutex
+	on map[int64]bool
+}
 
-func (m memSettings) NoticesOn(_ context.Context, user int64) (bool, error) {
-	on, ok := m[user]
+func (m *memSettings) NoticesOn(_ context.Context, user int64) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	on, ok := m.on[user]
 	return on || !ok, nil
+}
+
+// set is the registry's handler of EffectNotices.
+func (m *memSettings) set(_ context.Context, fx flows.Effect, _ *flows.Env) error {
+	var d flows.NoticesSetting
+	if err := json.Unmarshal(fx.Data, &d); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.on == nil {
+		m.on = map[int64]bool{}
+	}
+	m.on[fx.User] = d.On
+	return nil
 }
 
 type notifyFixture struct {
@@ -58,7 +84,7 @@ func newNotifyFixture(t *testing.T, bcs memBroadcasts) *notifyFixture {
 	var err error
 	f.e, err = flows.New(flows.Env{
 		Languages: locales.Supported, IsStaff: func(u int64) bool { return f.staff[u] }, StaffIDs: []int64{7, 8},
-	}, flows.Reminders{Settings: memSettings{}}, flows.Broadcast{Audience: aud, Broadcasts: bcs, DefaultLanguage: "zh-Hans", ConfirmOver: 1000})
+	}, flows.Reminders{Settings: &memSettings{}}, flows.Broadcast{Audience: aud, Broadcasts: bcs, DefaultLanguage: "zh-Hans", ConfirmOver: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
