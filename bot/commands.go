@@ -11,11 +11,28 @@ import (
 	"pensionbot/locales"
 )
 
-// SetCommands publishes the command menu in every language. Telegram keys
-// command lists by two-letter language code, so Traditional Chinese
-// clients share "zh" with Simplified unless the default language is
-// Traditional.
+// SetCommands publishes the command menu in every language: everyone's
+// commands for everyone, and in each staff member's own chat the staff
+// commands too (/review, /broadcast), so staff need not remember them.
+// Telegram keys command lists by two-letter language code, so Traditional
+// Chinese clients share "zh" with Simplified unless the default language
+// is Traditional.
 func (b *Bot) SetCommands(ctx context.Context) error {
+	if err := b.setCommands(ctx, b.engine.Commands(), nil); err != nil {
+		return err
+	}
+	all, staff := b.engine.StaffCommands()
+	for _, id := range staff {
+		if err := b.setCommands(ctx, all, &models.BotCommandScopeChat{ChatID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setCommands publishes one command list in every language, for a scope
+// (nil: the default one).
+func (b *Bot) setCommands(ctx context.Context, commands []string, scope models.BotCommandScope) error {
 	for _, lang := range append([]string{""}, locales.Supported...) {
 		render := lang
 		code := strings.SplitN(lang, "-", 2)[0]
@@ -28,7 +45,7 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 			continue
 		}
 		var cmds []models.BotCommand
-		for _, c := range b.engine.Commands() {
+		for _, c := range commands {
 			desc, err := b.catalog.Text(render, "cmd."+c, nil)
 			if err != nil {
 				return fmt.Errorf("command /%s in %s: %w", c, render, err)
@@ -36,7 +53,7 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 			cmds = append(cmds, models.BotCommand{Command: c, Description: desc})
 		}
 		err := b.retry(ctx, "setMyCommands", func(ctx context.Context) error {
-			_, err := b.tg.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, LanguageCode: code})
+			_, err := b.tg.SetMyCommands(ctx, &tg.SetMyCommandsParams{Commands: cmds, Scope: scope, LanguageCode: code})
 			return err
 		})
 		if err != nil {

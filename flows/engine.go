@@ -289,6 +289,12 @@ func (e *Engine) Commands() []string {
 	return out
 }
 
+// StaffCommands lists every command, staff ones included, for the command
+// menu of staff members' chats, and the staff members (STAFF_IDS).
+func (e *Engine) StaffCommands() (commands []string, staff []int64) {
+	return slices.Clone(e.order), slices.Clone(e.env.StaffIDs)
+}
+
 // Step returns a registered step, for tests and tools.
 func (e *Engine) Step(name string) (*Step, bool) {
 	s, ok := e.steps[name]

@@ -116,7 +116,7 @@ func (s *Sandbox) view(id int64) chatView {
 			v.Toasts = append(v.Toasts, toastView{ID: cb, Text: text})
 		}
 	}
-	v.Commands = s.api.MenuCommands(p.Language)
+	v.Commands = s.api.MenuCommands(p.ID, p.Language)
 	return v
 }
 

@@ -5,10 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-telegram/bot/models"
 
 	"pensionbot/internal/redistest"
 	"pensionbot/internal/telegramtest"
@@ -237,5 +240,34 @@ func TestFamilyAndTimeZoneDefaults(t *testing.T) {
 	}
 	if cfg.FamilyMax != 8 || cfg.TimeZone == nil || cfg.TimeZone.String() != "Asia/Shanghai" {
 		t.Fatalf("defaults: FAMILY_MAX %d, TIME_ZONE %v", cfg.FamilyMax, cfg.TimeZone)
+	}
+}
+
+// Staff find their commands (/review, /broadcast) in the command menu of
+// their own chat, in their language; everyone else's menu has only
+// everyone's commands.
+func TestStaffCommandMenu(t *testing.T) {
+	h := newHarness(t, 60, map[string]string{"STAFF_IDS": "9601"})
+	h.start()
+	has := func(cmds []models.BotCommand, name string) bool {
+		return slices.ContainsFunc(cmds, func(c models.BotCommand) bool { return c.Command == name })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !has(h.tg.MenuCommands(9601, "zh-CN"), "review") {
+		if time.Now().After(deadline) {
+			t.Fatalf("staff menu: %v", h.tg.MenuCommands(9601, "zh-CN"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	staff := h.tg.MenuCommands(9601, "zh-CN")
+	if !has(staff, "broadcast") || !has(staff, "start") || !slices.ContainsFunc(staff, func(c models.BotCommand) bool { return c.Description == "审核下一个案件" }) {
+		t.Fatalf("staff menu in Chinese: %v", staff)
+	}
+	if es := h.tg.MenuCommands(9601, "es"); !slices.ContainsFunc(es, func(c models.BotCommand) bool { return c.Description == "Revisar el siguiente caso" }) {
+		t.Fatalf("staff menu in Spanish: %v", es)
+	}
+	other := h.tg.MenuCommands(4601, "zh-CN")
+	if !has(other, "start") || has(other, "review") || has(other, "broadcast") {
+		t.Fatalf("a pensioner's menu: %v", other)
 	}
 }

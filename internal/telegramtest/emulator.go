@@ -69,17 +69,22 @@ func (s *Server) Changed() <-chan struct{} {
 }
 
 // MenuCommands is the command menu a Telegram client with languageCode
-// shows: the list set for the code's language (two letters, the key
-// setMyCommands takes), else the default list.
-func (s *Server) MenuCommands(languageCode string) []models.BotCommand {
+// shows in its private chat with the bot, in Telegram's order: the list
+// set for that chat and the language (two letters, the key setMyCommands
+// takes), for that chat, for all private chats and the language, for all
+// private chats, by default for the language, by default.
+func (s *Server) MenuCommands(chat int64, languageCode string) []models.BotCommand {
 	lang := strings.ToLower(strings.SplitN(strings.ReplaceAll(languageCode, "_", "-"), "-", 2)[0])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmds, ok := s.commands[lang]
-	if !ok || lang == "" {
-		cmds = s.commands[""]
+	for _, scope := range []string{fmt.Sprintf("chat:%d", chat), "all_private_chats", "default"} {
+		for _, l := range []string{lang, ""} {
+			if cmds, ok := s.commands[scope+"|"+l]; ok {
+				return append([]models.BotCommand{}, cmds...)
+			}
+		}
 	}
-	return append([]models.BotCommand{}, cmds...)
+	return nil
 }
 
 // SentMessageID is the message id the person's message in update id got

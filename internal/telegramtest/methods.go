@@ -3,6 +3,7 @@ package telegramtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -512,19 +513,65 @@ func (s *Server) setMyCommands(_ context.Context, p map[string]string) (result, 
 	if cmds == nil {
 		cmds = []models.BotCommand{}
 	}
-	s.commands[p["language_code"]] = cmds
+	key, aerr := commandsKey(p)
+	if aerr != nil {
+		return result{}, aerr
+	}
+	s.commands[key] = cmds
 	s.notifyLocked()
 	return result{value: true}, nil
 }
 
 func (s *Server) deleteMyCommands(_ context.Context, p map[string]string) (result, *apiError) {
-	delete(s.commands, p["language_code"])
+	key, aerr := commandsKey(p)
+	if aerr != nil {
+		return result{}, aerr
+	}
+	delete(s.commands, key)
 	s.notifyLocked()
 	return result{value: true}, nil
 }
 
 func (s *Server) getMyCommands(_ context.Context, p map[string]string) (result, *apiError) {
-	return result{value: append([]models.BotCommand{}, s.commands[p["language_code"]]...)}, nil
+	key, aerr := commandsKey(p)
+	if aerr != nil {
+		return result{}, aerr
+	}
+	return result{value: append([]models.BotCommand{}, s.commands[key]...)}, nil
+}
+
+// commandsKey is where a command list is kept: its scope and language.
+// The scopes a private chat can see are told apart ("default",
+// "all_private_chats", "chat" with a chat_id); the group scopes are
+// kept, and never shown, as a private chat never sees them.
+func commandsKey(p map[string]string) (string, *apiError) {
+	lang := p["language_code"]
+	if lang != "" && (len(lang) != 2 || strings.ToLower(lang) != lang) {
+		return "", badRequest("invalid language code specified")
+	}
+	scope := "default"
+	if raw := p["scope"]; raw != "" {
+		var sc struct {
+			Type   string `json:"type"`
+			ChatID any    `json:"chat_id"`
+		}
+		if err := json.Unmarshal([]byte(raw), &sc); err != nil {
+			return "", badRequest("can't parse BotCommandScope JSON object")
+		}
+		switch sc.Type {
+		case "default", "all_private_chats", "all_group_chats", "all_chat_administrators":
+			scope = sc.Type
+		case "chat", "chat_administrators":
+			id, ok := sc.ChatID.(float64)
+			if !ok || id == 0 {
+				return "", badRequest("chat_id is empty")
+			}
+			scope = fmt.Sprintf("%s:%d", sc.Type, int64(id))
+		default:
+			return "", badRequest("wrong BotCommandScope type specified")
+		}
+	}
+	return scope + "|" + lang, nil
 }
 
 func (s *Server) getFile(_ context.Context, p map[string]string) (result, *apiError) {

@@ -494,12 +494,12 @@ func (s *Server) DeletedUserMessages(chatID int64) []int {
 }
 
 // Commands returns the command list of the last setMyCommands for a
-// language_code ("" = default), or nil if none is set. The scope parameter
-// is not distinguished.
+// language_code ("" = default) in the default scope, or nil if none is
+// set (MenuCommands says what a chat sees).
 func (s *Server) Commands(lang string) []models.BotCommand {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmds, ok := s.commands[lang]
+	cmds, ok := s.commands["default|"+lang]
 	if !ok {
 		return nil
 	}

@@ -675,6 +675,25 @@ func TestMyCommands(t *testing.T) {
 	if s.Commands("zh") != nil {
 		t.Fatalf("zh commands survive deleteMyCommands: %v", s.Commands("zh"))
 	}
+	// One chat's own list (a staff member's) comes before the default,
+	// in Telegram's order; other chats keep the default.
+	staff := []models.BotCommand{{Command: "review", Description: "Review"}}
+	if _, err := b.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: staff, Scope: &models.BotCommandScopeChat{ChatID: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.MenuCommands(7, "en-GB"); !reflect.DeepEqual(got, staff) {
+		t.Fatalf("staff chat's menu: %v", got)
+	}
+	if got := s.MenuCommands(8, "en-GB"); !reflect.DeepEqual(got, en) {
+		t.Fatalf("another chat's menu: %v", got)
+	}
+	if !reflect.DeepEqual(s.Commands(""), en) {
+		t.Fatalf("a chat's list replaced the default one: %v", s.Commands(""))
+	}
+	_, err = b.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: staff, LanguageCode: "english"})
+	if !errors.Is(err, bot.ErrorBadRequest) {
+		t.Fatalf("a language code of more than two letters: %v", err)
+	}
 	_, err = b.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: []models.BotCommand{{Command: "Start", Description: "x"}}})
 	if !errors.Is(err, bot.ErrorBadRequest) {
 		t.Fatalf("upper-case command: %v", err)
