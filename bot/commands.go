@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	tg "github.com/go-telegram/bot"
@@ -17,7 +18,9 @@ import (
 // Telegram keys command lists by two-letter language code, so Traditional
 // Chinese clients share "zh" with Simplified unless the default language
 // is Traditional.
-func (b *Bot) SetCommands(ctx context.Context) error {
+// formerStaff are chats that had the staff menu and are no longer staff:
+// their menu goes back to everyone's.
+func (b *Bot) SetCommands(ctx context.Context, formerStaff []int64) error {
 	if err := b.setCommands(ctx, b.engine.Commands(), nil); err != nil {
 		return err
 	}
@@ -27,7 +30,29 @@ func (b *Bot) SetCommands(ctx context.Context) error {
 			return err
 		}
 	}
+	for _, id := range formerStaff {
+		for _, code := range append([]string{""}, b.languageCodes()...) {
+			err := b.retry(ctx, "deleteMyCommands", func(ctx context.Context) error {
+				_, err := b.tg.DeleteMyCommands(ctx, &tg.DeleteMyCommandsParams{Scope: &models.BotCommandScopeChat{ChatID: id}, LanguageCode: code})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("take the staff menu from a former staff member: %w", err)
+			}
+		}
+	}
 	return nil
+}
+
+// languageCodes are the two-letter codes command lists are set for.
+func (b *Bot) languageCodes() []string {
+	var out []string
+	for _, lang := range locales.Supported {
+		if code := strings.SplitN(lang, "-", 2)[0]; !slices.Contains(out, code) {
+			out = append(out, code)
+		}
+	}
+	return out
 }
 
 // setCommands publishes one command list in every language, for a scope

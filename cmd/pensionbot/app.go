@@ -325,7 +325,13 @@ func addr(l net.Listener) string {
 // taken, and those in flight finish.
 func (a *App) Run(ctx context.Context) error {
 	defer a.close()
-	if err := a.bot.SetCommands(ctx); err != nil {
+	former, ferr := store.SwapStaffMenu(ctx, a.rdb, a.cfg.StaffIDs)
+	if ferr != nil {
+		// Redis may still be starting: former staff keep the menu's
+		// entries for now (their presses are refused anyway).
+		a.log.Warn("could not tell who had the staff menu", "err", ferr)
+	}
+	if err := a.bot.SetCommands(ctx, former); err != nil {
 		// The command menu is a convenience; the bot works without it.
 		a.log.Warn("could not set the command menu", "err", err)
 	}

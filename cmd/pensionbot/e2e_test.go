@@ -248,17 +248,21 @@ func TestFamilyAndTimeZoneDefaults(t *testing.T) {
 // everyone's commands.
 func TestStaffCommandMenu(t *testing.T) {
 	h := newHarness(t, 60, map[string]string{"STAFF_IDS": "9601"})
-	h.start()
+	_, stop := h.start()
 	has := func(cmds []models.BotCommand, name string) bool {
 		return slices.ContainsFunc(cmds, func(c models.BotCommand) bool { return c.Command == name })
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !has(h.tg.MenuCommands(9601, "zh-CN"), "review") {
-		if time.Now().After(deadline) {
-			t.Fatalf("staff menu: %v", h.tg.MenuCommands(9601, "zh-CN"))
+	waitMenu := func(chat int64, review bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for has(h.tg.MenuCommands(chat, "zh-CN"), "review") != review {
+			if time.Now().After(deadline) {
+				t.Fatalf("menu of %d: %v", chat, h.tg.MenuCommands(chat, "zh-CN"))
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	waitMenu(9601, true)
 	staff := h.tg.MenuCommands(9601, "zh-CN")
 	if !has(staff, "broadcast") || !has(staff, "start") || !slices.ContainsFunc(staff, func(c models.BotCommand) bool { return c.Description == "审核下一个案件" }) {
 		t.Fatalf("staff menu in Chinese: %v", staff)
@@ -269,5 +273,16 @@ func TestStaffCommandMenu(t *testing.T) {
 	other := h.tg.MenuCommands(4601, "zh-CN")
 	if !has(other, "start") || has(other, "review") || has(other, "broadcast") {
 		t.Fatalf("a pensioner's menu: %v", other)
+	}
+
+	// Someone else is staff now: the former staff member's menu is
+	// everyone's again.
+	stop()
+	h.env["STAFF_IDS"] = "9602"
+	h.start()
+	waitMenu(9602, true)
+	waitMenu(9601, false)
+	if m := h.tg.MenuCommands(9601, "es"); has(m, "review") || !has(m, "start") {
+		t.Fatalf("former staff member's menu in Spanish: %v", m)
 	}
 }
