@@ -77,6 +77,9 @@ type Options struct {
 	Lease time.Duration
 	// Erasers are told to erase a person who used /forget.
 	Erasers []Eraser
+	// CasePhoto fetches a case's photo for a message that names it
+	// (flows.Reply.PhotoOf): the review queue's Photo.
+	CasePhoto func(ctx context.Context, caseID, kind string) ([]byte, error)
 	// KeepPhotoMessages leaves people's ID-card and face photos in the chat
 	// (by default the bot deletes them once stored).
 	KeepPhotoMessages bool

@@ -34,6 +34,7 @@ type effect struct {
 	Text      string          `json:"t,omitempty"`
 	Markup    json.RawMessage `json:"m,omitempty"`
 	Photo     []byte          `json:"p,omitempty"`
+	PhotoOf   *flows.PhotoRef `json:"po,omitempty"` // fetched when sent
 	Protect   bool            `json:"pr,omitempty"`
 	Ephemeral bool            `json:"eph,omitempty"`
 	// delete
@@ -130,8 +131,8 @@ func (b *Bot) renderAll(chat int64, lang string, turn int, replies []flows.Reply
 				}
 				f.Markup = raw
 			}
-			if len(r.Photo) > 0 {
-				f.Kind, f.Photo, f.Protect = "photo", r.Photo, true
+			if len(r.Photo) > 0 || r.PhotoOf != nil {
+				f.Kind, f.Photo, f.PhotoOf, f.Protect = "photo", r.Photo, r.PhotoOf, true
 			}
 			out = append(out, f)
 		}
@@ -241,7 +242,21 @@ func (b *Bot) do(ctx context.Context, owner int64, f effect) error {
 		var sent *models.Message
 		var err error
 		if f.Kind == "photo" {
-			sent, err = b.sendPhoto(ctx, f.Chat, f.Photo, f.Text, f.Markup)
+			photo := f.Photo
+			if f.PhotoOf != nil {
+				if b.opt.CasePhoto == nil {
+					return fmt.Errorf("photo of case %s: no case photos here", f.PhotoOf.Case)
+				}
+				if photo, err = b.opt.CasePhoto(ctx, f.PhotoOf.Case, f.PhotoOf.Kind); err != nil {
+					return err
+				}
+				if photo == nil {
+					// Decided or withdrawn meanwhile: nothing to look at.
+					b.log.Info("case photo gone before it was sent", "kind", f.PhotoOf.Kind)
+					return nil
+				}
+			}
+			sent, err = b.sendPhoto(ctx, f.Chat, photo, f.Text, f.Markup)
 		} else {
 			p := &tg.SendMessageParams{Text: f.Text, ProtectContent: f.Protect}
 			if len(f.Markup) > 0 {

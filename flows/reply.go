@@ -14,9 +14,13 @@ type Reply struct {
 	// label message; RemoveKeyboard takes a reply keyboard away.
 	AskContact     string
 	RemoveKeyboard bool
-	// Photo, when set, is sent as a picture with the text as its caption
-	// (staff see the photos of a case).
-	Photo []byte
+	// Photo, when set, is sent as a picture with the text as its caption.
+	// PhotoOf does the same with a picture kept elsewhere (a case's photo
+	// in the review queue), which the bot fetches when it sends the
+	// message: the picture, up to megabytes, does not travel through the
+	// outbox, and a case decided meanwhile sends none.
+	Photo   []byte
+	PhotoOf *PhotoRef
 	// Ephemeral messages are deleted from the chat when a later result
 	// says ClearEphemeral (a case's photos, once it is decided).
 	Ephemeral bool

@@ -31,6 +31,13 @@ type ReviewDesk interface {
 	Viewers(ctx context.Context, caseID string) ([]int64, error)
 }
 
+// PhotoRef names one photo of a case in the review queue: "card", "face"
+// or "liveness".
+type PhotoRef struct {
+	Case string `json:"case"`
+	Kind string `json:"kind"`
+}
+
 // Step names of the staff side.
 const (
 	StepStaffCase   = "staff.case"
@@ -91,11 +98,11 @@ func showCase(s *State, env *Env) []Reply {
 	}
 	var out []Reply
 	for _, p := range []struct {
-		id   string
-		data []byte
-	}{{"staff.photo.card", c.Card}, {"staff.photo.face", c.Face}, {"staff.photo.liveness", c.Liveness}} {
+		id, kind string
+		data     []byte
+	}{{"staff.photo.card", PhotoCard, c.Card}, {"staff.photo.face", PhotoFace, c.Face}, {"staff.photo.liveness", PhotoLiveness, c.Liveness}} {
 		if len(p.data) > 0 {
-			out = append(out, Reply{ID: p.id, Photo: p.data, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true, Protect: true})
+			out = append(out, Reply{ID: p.id, PhotoOf: &PhotoRef{Case: c.CaseID, Kind: p.kind}, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true, Protect: true})
 		}
 	}
 	var district any = c.District

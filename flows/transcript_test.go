@@ -315,6 +315,9 @@ func format(prefix string, cat *locales.Catalog, lang string, r flows.Reply) []s
 	if len(r.Photo) > 0 {
 		lines = append(lines, "  [photo "+string(r.Photo)+"]")
 	}
+	if r.PhotoOf != nil {
+		lines = append(lines, "  [photo: the case's "+r.PhotoOf.Kind+"]")
+	}
 	return lines
 }
 

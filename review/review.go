@@ -497,6 +497,27 @@ func (q *Queue) Claim(ctx context.Context, staffID int64) (*Case, error) {
 	return c, openErr
 }
 
+// Photo returns one photo of a case ("card", "face" or "liveness"), or nil
+// when the case has none any more (decided, withdrawn or expired).
+func (q *Queue) Photo(ctx context.Context, caseID, kind string) ([]byte, error) {
+	if !validID(caseID) || (kind != fCard && kind != fFace && kind != fLiveness) {
+		return nil, nil
+	}
+	k := caseKey(caseID)
+	sealed, err := q.rdb.HGet(ctx, k, kind).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("review: photo of %s: %w", caseID, err)
+	}
+	plain, err := q.sealer.Open([]byte(sealed), aad(k, kind))
+	if err != nil {
+		return nil, fmt.Errorf("review: photo of %s: open %s: %w", caseID, kind, err)
+	}
+	return plain, nil
+}
+
 // Decide records staffID's decision on a case, exactly once: only the
 // current claimant may decide (ErrNotClaimant otherwise, also when the claim
 // expired, whether or not someone else took the case since), and a case

@@ -159,6 +159,22 @@ func TestClaimRoundTrip(t *testing.T) {
 	if fmt.Sprintf("%#v", cs.Submission) != fmt.Sprintf("%#v", want) {
 		t.Errorf("claimed submission differs:\n got %#v\nwant %#v", cs.Submission, want)
 	}
+	// One photo at a time, for the message that shows it; none once the
+	// case is decided.
+	if p, err := q.Photo(ctx, "rt", "face"); err != nil || !bytes.Equal(p, s.Face) {
+		t.Fatalf("face photo: %d bytes, %v", len(p), err)
+	}
+	if p, err := q.Photo(ctx, "rt", "passport"); p != nil || err != nil {
+		t.Fatalf("unknown kind: %d bytes, %v", len(p), err)
+	}
+	defer func() {
+		if _, _, err := q.Decide(ctx, "rt", 7, domain.OutcomeApproved, ""); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := q.Photo(ctx, "rt", "card"); p != nil || err != nil {
+			t.Fatalf("photo of a decided case: %d bytes, %v", len(p), err)
+		}
+	}()
 	// Asking again gives the same case, not a second one.
 	if _, err := q.Submit(ctx, sub("other", domain.ChannelGreen, c.Now())); err != nil {
 		t.Fatal(err)

@@ -183,7 +183,7 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.bot, err = bot.New(ctx, bot.Options{
 		Token: cfg.Token, APIURL: cfg.APIURL, Engine: engine, Store: st, Catalog: catalog,
 		Logger: log, Registry: a.Metrics, Lease: lease, KeepPhotoMessages: !cfg.DeletePhotos, Failpoint: cfg.Failpoint,
-		Erasers: erasers, Effects: effects, Reach: aud.SetReach,
+		Erasers: erasers, Effects: effects, Reach: aud.SetReach, CasePhoto: queue.Photo,
 	})
 	if errors.Is(err, bot.ErrTokenRefused) {
 		return nil, &configError{"TELEGRAM_BOT_TOKEN", tokenRefused}
