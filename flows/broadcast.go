@@ -259,7 +259,8 @@ func (f Broadcast) chosen(ctx context.Context, s *State, flt AudienceFilter, now
 
 // countReply is "12,345 people: 9,870 Simplified Chinese, …".
 func countReply(c AudienceCount, f AudienceFilter) Reply {
-	data := map[string]any{"Count": c.Total, "Total": Thousands(c.Total), "Excluded": Thousands(c.Excluded), "Audience": AudienceMsg(f)}
+	data := map[string]any{"Count": c.Total, "Total": Thousands(c.Total), "Excluded": Thousands(c.Excluded), "Audience": AudienceMsg(f),
+		"OneLang": f.Kind == AudienceLang} // the split by language says nothing then
 	for _, l := range []string{"zh-Hans", "zh-Hant", "en", "es"} {
 		data[langKey(l)] = Thousands(c.ByLang[l])
 	}
