@@ -97,7 +97,19 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 	}
 	toast := ""
 	if l != nil && l.Item.UpdateID == u.ID {
-		st := b.decodeState(l)
+		// Only the turn and the language: the whole state is decoded once,
+		// when the press is applied.
+		var st flows.State
+		if l.State != nil {
+			var part struct {
+				Turn int    `json:"turn"`
+				Lang string `json:"lang"`
+				Hint string `json:"hint"`
+			}
+			if json.Unmarshal(l.State, &part) == nil {
+				st.Turn, st.Lang, st.Hint = part.Turn, part.Lang, part.Hint
+			}
+		}
 		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn && turn != flows.AnyTurn {
 			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale.toast", nil)
 		}
