@@ -288,7 +288,13 @@ func (d *memDesk) Claim(_ context.Context, staff int64) (*flows.ReviewCase, erro
 			if !slices.Contains(d.viewers[c.CaseID], staff) {
 				d.viewers[c.CaseID] = append(d.viewers[c.CaseID], staff)
 			}
-			return &flows.ReviewCase{Submission: c}, nil
+			rc := &flows.ReviewCase{Submission: c}
+			for kind, data := range map[string][]byte{flows.PhotoCard: c.Card, flows.PhotoFace: c.Face, flows.PhotoLiveness: c.Liveness} {
+				if len(data) > 0 {
+					rc.Photos = append(rc.Photos, kind)
+				}
+			}
+			return rc, nil
 		}
 	}
 	return nil, nil

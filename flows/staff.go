@@ -20,6 +20,9 @@ type ReviewCase struct {
 	Submission
 	// Waiting is how many cases are still in the queue.
 	Waiting int
+	// Photos are the kinds of photo the case has (PhotoCard, PhotoFace,
+	// PhotoLiveness); the pictures are fetched when sent (PhotoOf).
+	Photos []string
 }
 
 // ReviewDesk is the review queue as staff use it.
@@ -97,12 +100,9 @@ func showCase(s *State, env *Env) []Reply {
 		channel = "cert.channel.name.green"
 	}
 	var out []Reply
-	for _, p := range []struct {
-		id, kind string
-		data     []byte
-	}{{"staff.photo.card", PhotoCard, c.Card}, {"staff.photo.face", PhotoFace, c.Face}, {"staff.photo.liveness", PhotoLiveness, c.Liveness}} {
-		if len(p.data) > 0 {
-			out = append(out, Reply{ID: p.id, PhotoOf: &PhotoRef{Case: c.CaseID, Kind: p.kind}, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true, Protect: true})
+	for _, kind := range []string{PhotoCard, PhotoFace, PhotoLiveness} {
+		if slices.Contains(c.Photos, kind) {
+			out = append(out, Reply{ID: "staff.photo." + kind, PhotoOf: &PhotoRef{Case: c.CaseID, Kind: kind}, Data: map[string]any{"Code": c.LivenessCode}, Ephemeral: true, Protect: true})
 		}
 	}
 	var district any = c.District

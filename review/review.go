@@ -119,6 +119,10 @@ type Case struct {
 	// Position is how many cases are still waiting in the queue now that
 	// this one is taken, so staff see how much work is left.
 	Position int
+	// Photos are the kinds of photo the case has ("card", "face",
+	// "liveness"). Claim does not read the photos themselves, megabytes
+	// each, at every showing: Photo does, when one is sent.
+	Photos []string
 }
 
 const (
@@ -252,12 +256,25 @@ return {'queued'}
 
 // KEYS queue claims held expiry; ARGV now staff claim_until
 var claimScript = redis.NewScript(luaCommon + `
+-- view is a case's fields, its photos only named ('' for the picture).
+local function view(k)
+  local out = {}
+  for _, f in ipairs(redis.call('HKEYS', k)) do
+    out[#out + 1] = f
+    if f == '` + fCard + `' or f == '` + fFace + `' or f == '` + fLiveness + `' then
+      out[#out + 1] = ''
+    else
+      out[#out + 1] = redis.call('HGET', k, f)
+    end
+  end
+  return out
+end
 sweep()
 local staff = ARGV[2]
 local id = redis.call('HGET', KEYS[3], staff)
 if id then
   if holds(id, staff) then
-    return {'claimed', id, redis.call('ZCARD', KEYS[1]), redis.call('HGETALL', ckey(id))}
+    return {'claimed', id, redis.call('ZCARD', KEYS[1]), view(ckey(id))}
   end
   redis.call('HDEL', KEYS[3], staff)
 end
@@ -271,7 +288,7 @@ while true do
     redis.call('ZADD', KEYS[2], ARGV[3], id)
     redis.call('HSET', KEYS[3], staff, id)
     redis.call('HSET', k, '` + fClaimant + `', staff, '` + fClaimedAt + `', ARGV[1], '` + viewerPrefix + `' .. staff, ARGV[1])
-    return {'claimed', id, redis.call('ZCARD', KEYS[1]), redis.call('HGETALL', k)}
+    return {'claimed', id, redis.call('ZCARD', KEYS[1]), view(k)}
   end
   redis.call('ZREM', KEYS[4], id)
 end
@@ -493,7 +510,11 @@ func (q *Queue) Claim(ctx context.Context, staffID int64) (*Case, error) {
 		c.District, c.LivenessCode = p.District, p.LivenessCode
 		c.Helper, c.ContactPerson, c.CardForwarded = p.Helper, p.ContactPerson, p.CardForwarded
 	}
-	c.Card, c.Face, c.Liveness = open(fCard), open(fFace), open(fLiveness)
+	for _, f := range []string{fCard, fFace, fLiveness} {
+		if _, ok := h[f]; ok {
+			c.Photos = append(c.Photos, f)
+		}
+	}
 	return c, openErr
 }
 

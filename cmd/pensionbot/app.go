@@ -293,7 +293,7 @@ func (d desk) Claim(ctx context.Context, staff int64) (*flows.ReviewCase, error)
 	}
 	// A case with fields that could not be opened comes with the error:
 	// the staff member holds it and can still reject it.
-	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position}, err
+	return &flows.ReviewCase{Submission: c.Submission, Waiting: c.Position, Photos: c.Photos}, err
 }
 
 func (d desk) Decide(ctx context.Context, caseID string, staff int64, outcome, reason string) (domain.Decision, int64, error) {
