@@ -46,8 +46,9 @@ bench: deps peer
 	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./cmd/pensionbot
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /cmd/pensionbot$$)
 
+BENCH_ROUNDS ?= 1
 bench-peer: deps peer
-	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench SideBySide -benchtime 1x ./cmd/pensionbot
+	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench SideBySide -benchtime $(BENCH_ROUNDS)x -timeout 30m ./cmd/pensionbot
 
 peer:
 	@command -v node >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; }

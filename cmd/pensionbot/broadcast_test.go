@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -114,9 +115,11 @@ func replyTime(t *testing.T, tg *telegramtest.Server, id int64) time.Duration {
 	return time.Since(start)
 }
 
-func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
+// median is the middle value (the upper one of an even count).
+func median[T cmp.Ordered](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // TestBroadcastEndToEnd: 5,000 registered people, 5 % of them blocked
