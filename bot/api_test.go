@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"pensionbot/flows"
 	"pensionbot/internal/telegramtest"
 )
 
@@ -93,5 +95,23 @@ func TestEncodeParamsMatchesEncodingJSON(t *testing.T) {
 		if !reflect.DeepEqual(g, w) {
 			t.Errorf("got  %s\nwant %s", got.Bytes(), want)
 		}
+	}
+}
+
+// A case's photo is read when its message is sent; a case decided or
+// withdrawn meanwhile has none, and nothing is sent for it.
+func TestCasePhotoReadWhenSent(t *testing.T) {
+	asked := ""
+	b := &Bot{log: slog.New(slog.DiscardHandler), opt: Options{CasePhoto: func(_ context.Context, caseID, kind string) ([]byte, error) {
+		asked = caseID + "/" + kind
+		return nil, nil
+	}}}
+	err := b.do(context.Background(), 1, effect{Kind: "photo", Chat: 7, PhotoOf: &flows.PhotoRef{Case: "c1", Kind: "face"}, Text: "Face"})
+	if err != nil || asked != "c1/face" {
+		t.Fatalf("err %v, asked for %q", err, asked)
+	}
+	b.opt.CasePhoto = func(context.Context, string, string) ([]byte, error) { return nil, errors.New("redis down") }
+	if err := b.do(context.Background(), 1, effect{Kind: "photo", Chat: 7, PhotoOf: &flows.PhotoRef{Case: "c1", Kind: "face"}}); err == nil {
+		t.Fatal("a photo that could not be read was counted as sent")
 	}
 }
