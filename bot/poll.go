@@ -25,6 +25,9 @@ import (
 // ErrTokenRefused: retrying cannot help.
 func (b *Bot) Poll(ctx context.Context) error {
 	if _, err := b.tg.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean stop
+		}
 		if errors.Is(err, tg.ErrorUnauthorized) {
 			return fmt.Errorf("delete webhook before polling: %w", ErrTokenRefused)
 		}

@@ -252,37 +252,37 @@ func TestStaffCommandMenu(t *testing.T) {
 	has := func(cmds []models.BotCommand, name string) bool {
 		return slices.ContainsFunc(cmds, func(c models.BotCommand) bool { return c.Command == name })
 	}
-	waitMenu := func(chat int64, review bool) {
+	described := func(cmds []models.BotCommand, desc string) bool {
+		return slices.ContainsFunc(cmds, func(c models.BotCommand) bool { return c.Description == desc })
+	}
+	// The menus are set one language after the other at start: wait until
+	// what a chat sees in a language is what it should be.
+	eventually := func(chat int64, lang string, ok func([]models.BotCommand) bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
-		for has(h.tg.MenuCommands(chat, "zh-CN"), "review") != review {
+		for !ok(h.tg.MenuCommands(chat, lang)) {
 			if time.Now().After(deadline) {
-				t.Fatalf("menu of %d: %v", chat, h.tg.MenuCommands(chat, "zh-CN"))
+				t.Fatalf("menu of %d in %s: %v", chat, lang, h.tg.MenuCommands(chat, lang))
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitMenu(9601, true)
-	staff := h.tg.MenuCommands(9601, "zh-CN")
-	if !has(staff, "broadcast") || !has(staff, "start") || !slices.ContainsFunc(staff, func(c models.BotCommand) bool { return c.Description == "审核下一个案件" }) {
-		t.Fatalf("staff menu in Chinese: %v", staff)
+	staffMenu := func(desc string) func([]models.BotCommand) bool {
+		return func(m []models.BotCommand) bool {
+			return has(m, "review") && has(m, "broadcast") && has(m, "start") && described(m, desc)
+		}
 	}
-	if es := h.tg.MenuCommands(9601, "es"); !slices.ContainsFunc(es, func(c models.BotCommand) bool { return c.Description == "Revisar el siguiente caso" }) {
-		t.Fatalf("staff menu in Spanish: %v", es)
-	}
-	other := h.tg.MenuCommands(4601, "zh-CN")
-	if !has(other, "start") || has(other, "review") || has(other, "broadcast") {
-		t.Fatalf("a pensioner's menu: %v", other)
-	}
+	everyones := func(m []models.BotCommand) bool { return has(m, "start") && !has(m, "review") && !has(m, "broadcast") }
+	eventually(9601, "zh-CN", staffMenu("审核下一个案件"))
+	eventually(9601, "es", staffMenu("Revisar el siguiente caso"))
+	eventually(4601, "zh-CN", everyones)
 
 	// Someone else is staff now: the former staff member's menu is
-	// everyone's again.
+	// everyone's again, in every language.
 	stop()
 	h.env["STAFF_IDS"] = "9602"
 	h.start()
-	waitMenu(9602, true)
-	waitMenu(9601, false)
-	if m := h.tg.MenuCommands(9601, "es"); has(m, "review") || !has(m, "start") {
-		t.Fatalf("former staff member's menu in Spanish: %v", m)
-	}
+	eventually(9602, "en", staffMenu("Review the next case"))
+	eventually(9601, "zh-CN", everyones)
+	eventually(9601, "es", everyones)
 }
