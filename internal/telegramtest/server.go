@@ -138,6 +138,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		injected = &q[0]
 		s.faults[name] = q[1:]
 	}
+	if injected == nil && perr == nil {
+		injected = s.floodLocked(name, params, time.Now())
+	}
 	s.mu.Unlock()
 
 	def, known := methods[strings.ToLower(method)]

@@ -160,6 +160,7 @@ type Server struct {
 	calls    []Call
 	errs     []errorRecord
 	faults   map[string][]apiError // canonical method name -> queued failures
+	flood    *flood                // Telegram's flood control, when on
 	commands map[string][]models.BotCommand
 }
 

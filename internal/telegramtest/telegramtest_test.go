@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -903,5 +904,46 @@ func TestSetClockDeterministicUpdates(t *testing.T) {
 	}
 	if a, b := encode(), encode(); !bytes.Equal(a, b) {
 		t.Fatalf("updates differ between runs:\n%s\n%s", a, b)
+	}
+}
+
+// With flood control on, sends beyond Telegram's limits get 429 with a
+// retry_after: a burst in one chat, more than the global rate across
+// chats; a paid broadcast goes beyond the global rate.
+func TestFloodControl(t *testing.T) {
+	s := telegramtest.New(t)
+	b := newBot(t, s)
+	ctx := ctxT(t)
+	s.FloodControl(30, 1, 3)
+	for i := int64(1); i <= 40; i++ {
+		s.AddChat(telegramtest.User{ID: i})
+	}
+	send := func(chat int64, paid bool) error {
+		_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: chat, Text: "hi", AllowPaidBroadcast: paid})
+		return err
+	}
+	for i := 0; i < 3; i++ {
+		if err := send(1, false); err != nil {
+			t.Fatalf("burst message %d: %v", i+1, err)
+		}
+	}
+	var tooMany *bot.TooManyRequestsError
+	if err := send(1, false); !errors.As(err, &tooMany) || tooMany.RetryAfter < 1 {
+		t.Fatalf("a fourth message in one chat at once: %v", err)
+	}
+	// 27 more chats fill the 30 a second; the next is refused, unless paid.
+	for i := int64(2); i <= 28; i++ {
+		if err := send(i, false); err != nil {
+			t.Fatalf("chat %d: %v", i, err)
+		}
+	}
+	if err := send(29, false); !errors.As(err, &tooMany) {
+		t.Fatalf("the 31st message in a second: %v", err)
+	}
+	if err := send(30, true); err != nil {
+		t.Fatalf("a paid broadcast message: %v", err)
+	}
+	if got := s.Floods(); !slices.Equal(got, []string{"1", "29"}) {
+		t.Fatalf("sends refused in chats %v, want 1 and 29", got)
 	}
 }
