@@ -139,7 +139,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.faults[name] = q[1:]
 	}
 	if injected == nil && perr == nil {
-		injected = s.floodLocked(name, params, time.Now())
+		injected = s.floodLocked(name, params, s.clock())
 	}
 	s.mu.Unlock()
 
