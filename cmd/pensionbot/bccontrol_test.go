@@ -169,8 +169,9 @@ func TestBroadcastWithinTelegramLimits(t *testing.T) {
 			t.Fatalf("Telegram's flood control refused sends in chats %v; report: %s", h.tg.Floods(), report.Text)
 		}
 	}
-	// 150 people at 25 a second take about six seconds.
-	if took < 5*time.Second {
+	// 150 people at 25 a second take about six seconds (a few go at once
+	// after a quiet spell).
+	if took < 4500*time.Millisecond {
 		t.Fatalf("sent to %d people in %v: faster than the rate", people, took)
 	}
 	t.Logf("%d people in %v, no recipient's message refused", people, took.Round(100*time.Millisecond))
