@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -518,13 +517,7 @@ func (k *Bulk) staffLang(ctx context.Context, user int64) string {
 	if ok && time.Since(c.at) < time.Minute {
 		return c.lang
 	}
-	lang := k.b.catalog.Default()
-	if raw, err := k.b.store.Load(ctx, user); err == nil && raw != nil {
-		var st flows.State
-		if json.Unmarshal(raw, &st) == nil {
-			lang = st.Language(lang)
-		}
-	}
+	lang := k.b.languageOf(ctx, user, k.b.catalog.Default())
 	k.mu.Lock()
 	k.langs[user] = langCache{lang: lang, at: time.Now()}
 	k.mu.Unlock()

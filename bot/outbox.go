@@ -83,13 +83,7 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 		case n.Reply != nil:
 			// In the recipient's language, read from their state: a read
 			// before the commit, like OCR.
-			rl := b.catalog.Default()
-			if raw, err := b.store.Load(ctx, n.User); err == nil && raw != nil {
-				var st flows.State
-				if json.Unmarshal(raw, &st) == nil {
-					rl = st.Language(rl)
-				}
-			}
+			rl := b.languageOf(ctx, n.User, b.catalog.Default())
 			sends, err := b.renderAll(n.User, rl, 0, []flows.Reply{*n.Reply})
 			if err != nil {
 				return nil, err

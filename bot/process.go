@@ -99,22 +99,47 @@ func (b *Bot) answerPress(ctx context.Context, sub subject, u *models.Update, l 
 	if l != nil && l.Item.UpdateID == u.ID {
 		// Only the turn and the language: the whole state is decoded once,
 		// when the press is applied.
-		var st flows.State
-		if l.State != nil {
-			var part struct {
-				Turn int    `json:"turn"`
-				Lang string `json:"lang"`
-				Hint string `json:"hint"`
-			}
-			if json.Unmarshal(l.State, &part) == nil {
-				st.Turn, st.Lang, st.Hint = part.Turn, part.Lang, part.Hint
-			}
-		}
+		st := peekState(l.State)
 		if turn, _ := parseCallback(u.CallbackQuery.Data); turn != st.Turn && turn != flows.AnyTurn {
-			toast, _ = b.catalog.Text(st.Language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale.toast", nil)
+			toast, _ = b.catalog.Text(st.language(firstNonEmpty(sub.langHint, b.catalog.Default())), "button.stale.toast", nil)
 		}
 	}
 	b.answerCallback(ctx, sub.callback, toast)
+}
+
+// statePeek is what is read of a stored state without decoding the rest:
+// the turn a press is checked against and the language to answer in.
+type statePeek struct {
+	Turn int    `json:"turn"`
+	Lang string `json:"lang"`
+	Hint string `json:"hint"`
+}
+
+// peekState reads a stored state's turn and language (zero when there is
+// no state or it cannot be read).
+func peekState(raw []byte) statePeek {
+	var p statePeek
+	if raw != nil {
+		_ = json.Unmarshal(raw, &p)
+	}
+	return p
+}
+
+// language is as flows.State.Language: the chosen language, else the
+// Telegram hint, else def.
+func (p statePeek) language(def string) string {
+	return (&flows.State{Lang: p.Lang, Hint: p.Hint}).Language(def)
+}
+
+// languageOf is the language another person reads (the recipient of a
+// notice, a staff member), from their stored state; def when unknown.
+// A read, like OCR.
+func (b *Bot) languageOf(ctx context.Context, user int64, def string) string {
+	raw, err := b.store.Load(ctx, user)
+	if err != nil {
+		return def
+	}
+	return peekState(raw).language(def)
 }
 
 // drain applies queued updates while this process holds the lease.
