@@ -20,8 +20,9 @@ import (
 // photo kept for the next steps (PutPhoto, overwritten in place), holding
 // a pensioner's ID number for one case (OpenCases.Open, the same case may
 // open again), submitting to the verifier (Submit, keyed by the case ID),
-// staff claiming and deciding a case (Claim, Decide: deciding again returns
-// the stored decision), and making or using an invitation (Invite,
+// staff claiming, putting back and deciding a case (Claim; Release, which
+// the next Claim must see; Decide: deciding again returns the stored
+// decision), and making or using an invitation (Invite,
 // Accept). A pensioner unlinking a helper is done at once too: revoking
 // rights must hold even if the rest of the step is lost.
 
