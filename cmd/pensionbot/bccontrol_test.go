@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"pensionbot/flows"
 	"pensionbot/internal/telegramtest"
 	"pensionbot/locales"
@@ -25,16 +27,7 @@ func TestBroadcastPauseResumeCancel(t *testing.T) {
 	)
 	h := newHarness(t, db, map[string]string{"STAFF_IDS": "9001", "BROADCAST_RATE": "30", "LOG_LEVEL": "info"})
 	ctx := context.Background()
-	sealer, _ := secret.Parse(h.env["DATA_KEY"])
-	rdb := redisClient(t, db)
-	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
-	for i := 0; i < people; i++ {
-		id := int64(firstID + i)
-		if err := aud.Touch(ctx, id, locales.Supported[i%4], time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		h.tg.AddChat(telegramtest.User{ID: id})
-	}
+	rdb := registerPeople(t, h, db, firstID, people)
 	var sent atomic.Int64
 	h.tg.OnSend(func(chat int64) {
 		if chat >= firstID {
@@ -99,6 +92,24 @@ func TestBroadcastPauseResumeCancel(t *testing.T) {
 	t.Logf("report: %s", report.Text)
 }
 
+// registerPeople puts people IDs from firstID in the audience registry of
+// database db, reading the supported languages in turn, and makes them
+// chats the fake knows. It returns a client of that database.
+func registerPeople(t testing.TB, h *harness, db int, firstID int64, people int) *redis.Client {
+	t.Helper()
+	sealer, _ := secret.Parse(h.env["DATA_KEY"])
+	rdb := redisClient(t, db)
+	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
+	for i := 0; i < people; i++ {
+		id := firstID + int64(i)
+		if err := aud.Touch(context.Background(), id, locales.Supported[i%4], time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		h.tg.AddChat(telegramtest.User{ID: id})
+	}
+	return rdb
+}
+
 func progressIndex(ms []telegramtest.Message, id int) int {
 	for i, m := range ms {
 		if m.ID == id {
@@ -132,16 +143,7 @@ func TestBroadcastWithinTelegramLimits(t *testing.T) {
 	)
 	h := newHarness(t, db, map[string]string{"STAFF_IDS": "9611"})
 	ctx := context.Background()
-	sealer, _ := secret.Parse(h.env["DATA_KEY"])
-	rdb := redisClient(t, db)
-	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
-	for i := 0; i < people; i++ {
-		id := int64(firstID + i)
-		if err := aud.Touch(ctx, id, locales.Supported[i%4], time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		h.tg.AddChat(telegramtest.User{ID: id})
-	}
+	rdb := registerPeople(t, h, db, firstID, people)
 	h.tg.FloodControl(30, 1, 3)
 	h.start()
 	su := telegramtest.User{ID: staff, LanguageCode: "en"}

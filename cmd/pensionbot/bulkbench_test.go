@@ -8,9 +8,6 @@ import (
 	"time"
 
 	"pensionbot/flows"
-	"pensionbot/internal/telegramtest"
-	"pensionbot/locales"
-	"pensionbot/secret"
 	"pensionbot/store"
 )
 
@@ -26,16 +23,7 @@ func BenchmarkBroadcastPaid(b *testing.B) {
 	)
 	h := newHarness(b, db, map[string]string{"BROADCAST_PAID": "true", "BROADCAST_RATE": "1000", "LOG_LEVEL": "warn"})
 	ctx := context.Background()
-	sealer, _ := secret.Parse(h.env["DATA_KEY"])
-	rdb := redisClient(b, db)
-	aud := store.NewAudience(rdb, sealer, store.AudienceOptions{})
-	for i := 0; i < people; i++ {
-		id := int64(firstID + i)
-		if err := aud.Touch(ctx, id, locales.Supported[i%4], time.Now()); err != nil {
-			b.Fatal(err)
-		}
-		h.tg.AddChat(telegramtest.User{ID: id})
-	}
+	rdb := registerPeople(b, h, db, firstID, people)
 	var sent atomic.Int64
 	var first, last atomic.Int64
 	h.tg.OnSend(func(chat int64) {
