@@ -40,7 +40,7 @@ type AckResult struct {
 
 // KEYS home; ARGV token lease_ms n...
 var ackScript = redis.NewScript(luaCommon + `
-local h = redis.call('HMGET', KEYS[1], 'od', 'op')
+local h = redis.call('HMGET', KEYS[1], 'od', 'op', 'q', 'gone')
 if not holder(h[1], ARGV[1]) then return {'lost'} end
 local del = {}
 for i = 3, #ARGV do del[#del + 1] = 'o:' .. ARGV[i] end
@@ -56,7 +56,7 @@ if op > 0 then
     return out
   end
 end
-if redis.call('HEXISTS', KEYS[1], 's') == 0 and tonumber(redis.call('HGET', KEYS[1], 'q') or '0') == 0 then
+if h[4] == '1' and tonumber(h[3] or '0') == 0 then
   -- The person was forgotten and the last reply is out: nothing stays.
   redis.call('DEL', KEYS[1])
 else

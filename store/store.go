@@ -7,11 +7,13 @@
 // person's home ({u:42}:state): the sealed state ("s"), the IDs of recent
 // updates ("seen", to drop redeliveries), the lease ("lk": token and
 // deadline), the outbox (entries "o:<n>", their count "op", the claim of
-// the process delivering them "od") and the count of queued updates ("q").
+// the process delivering them "od"), the count of queued updates ("q"),
+// the expiry last set ("ex") and a mark that the person asked to be
+// forgotten while their last replies are still going out ("gone").
 // An update that finds nobody busy with the person is applied at once
 // (enqueue: one script of three commands), and its commit stores the new
 // state, the update's ID and the update's effects, and lets the lease go,
-// in one script of four commands: a transactional outbox, where what a
+// in one script of three commands: a transactional outbox, where what a
 // step wants done outside is stored with the state it leads to, or not at
 // all. The process that committed delivers the effects unless another is
 // still delivering earlier ones, so a person's effects leave in commit
@@ -302,7 +304,7 @@ return {'idle', 'locked', first, redis.call('HGET', KEYS[3], first), h[4] or fal
 // included), or the milliseconds until the claim of the process delivering
 // the outbox lapses.
 var commitScript = redis.NewScript(luaCommon + `
-local h = redis.call('HMGET', KEYS[1], 'lk', 'od', 'seen', 'q', 'op', 'n')
+local h = redis.call('HMGET', KEYS[1], 'lk', 'od', 'seen', 'q', 'op', 'n', 'ex', 'gone')
 if not holder(h[1], ARGV[1]) then return {'lost'} end
 local id = ARGV[3]
 local q = tonumber(h[4] or '0')
@@ -320,9 +322,15 @@ local f = {'seen', seen}
 if ARGV[4] == 'save' then
   f[#f + 1] = 's'
   f[#f + 1] = ARGV[5]
+  if h[8] then
+    f[#f + 1] = 'gone'
+    f[#f + 1] = ''
+  end
 elseif ARGV[4] == 'forget' then
   redis.call('HDEL', KEYS[1], 's')
   redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  f[#f + 1] = 'gone'
+  f[#f + 1] = '1'
 end
 local now = now_ms()
 local claim = 'none'
@@ -361,8 +369,20 @@ if ARGV[4] == 'forget' and not nxt and claim == 'none' and tonumber(h[5] or '0')
   redis.call('DEL', KEYS[1])
   return out
 end
-redis.call('HSET', KEYS[1], unpack(f))
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
+-- The expiry is set again only when it would otherwise come too early by
+-- more than a 64th of the time to keep, or too late (a shorter time to
+-- keep): most commits so leave it as it is, and a state is never kept
+-- longer than asked.
+local ttl = tonumber(ARGV[6])
+local ex = tonumber(h[7] or '0')
+if ex > now + ttl or ex < now + ttl - math.floor(ttl / 64) then
+  f[#f + 1] = 'ex'
+  f[#f + 1] = now + ttl
+  redis.call('HSET', KEYS[1], unpack(f))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('HSET', KEYS[1], unpack(f))
+end
 if claim == 'all' then
   for _, v in ipairs(outbox()) do out[#out + 1] = v end
 end
