@@ -240,7 +240,7 @@ func (b *Bot) applyInput(ctx context.Context, l *store.Lease, sub subject, u *mo
 		b.log.Warn("flow note", "user", l.User, "step", state.Step, "note", n)
 	}
 	mode, blob := store.Save, []byte(nil)
-	if res.State.HoldsPersonalData() {
+	if res.Sensitive {
 		mode = store.SaveSensitive
 	}
 	lang := res.State.Language(b.catalog.Default())

@@ -23,6 +23,29 @@ import (
 // never decides itself.
 type Certify struct{}
 
+// CertServices are what the certification steps use besides the state.
+type CertServices struct {
+	// Photos keeps photos between steps (encrypted, short-lived).
+	Photos PhotoStore
+	// Images checks photos; Cards reads ID cards; Verifier decides.
+	Images   ImageChecker
+	Cards    CardReader
+	Verifier Verifier
+	// Records keeps certification results, which outlive idle states.
+	Records RecordStore
+	// OpenCases keeps one open case per pensioner across accounts.
+	OpenCases OpenCases
+	// GreenAge is the age from which the green channel is offered.
+	GreenAge int
+	// PhotoTTL is how long photos and undecided cases are kept.
+	PhotoTTL time.Duration
+	// Random returns a number in [0, n), for liveness codes.
+	Random func(n int) int
+	// DeletePhotos says that ID and face photos are removed from the chat
+	// once stored (DELETE_PHOTO_MESSAGES), so the bot may say so.
+	DeletePhotos bool
+}
+
 // Cert is a certification in progress. It holds personal data, so it lives
 // only in the encrypted state, and goes with /cancel, /forget, the decision,
 // or the idle expiry.
@@ -133,6 +156,22 @@ func (Certify) Register(e *Engine) error {
 	// the account and their submitted cases outlive a restart.
 	e.OnEvent(KindDecision, decisionEvent)
 	e.OnRestart(func(old State, n *State) { n.Me, n.Family, n.NextID = old.kept() })
+	// Shows fill in a certification's defaults in place; an unfinished
+	// one holds what a person typed or a card showed.
+	e.OnShowCopy(func(s *State) { s.CertPart = s.CertPart.forShow() })
+	e.OnPersonalData(func(s *State) bool { return s.holdsPersonalData() })
+	e.OnForgetAsk(func(s *State, data map[string]any) {
+		if len(s.Family) > 0 {
+			data["Family"] = true // their data goes too
+		}
+	})
+	e.OnMigrate(1, func(s *State) {
+		// Before family help the state held one certification: the
+		// account holder's. It becomes Me's, with the rejections.
+		s.Me.ID = Me
+		s.Me.Cert, s.Me.Rejections = s.V1Cert, s.V1Rejections
+		s.V1Cert, s.V1Rejections = nil, 0
+	})
 	return nil
 }
 
@@ -1146,7 +1185,7 @@ func pendingByHelper(ctx context.Context, user int64, now time.Time, env *Env) t
 	if me.Record, err = env.Records.Record(ctx, user, Me); err != nil {
 		return time.Time{}
 	}
-	return sentByHelper(&State{Links: links}, &me, now, env)
+	return sentByHelper(&State{CertPart: CertPart{Links: links}}, &me, now, env)
 }
 
 func loadStatus(ctx context.Context, s *State, user int64, env *Env) []Effect {

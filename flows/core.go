@@ -15,7 +15,7 @@ func (coreFeature) Register(e *Engine) error {
 		{Name: StepLanguage, Title: "step.language", NoQuestions: true, Show: showLanguage, Handle: handleLanguage},
 		{Name: StepMenu, Title: "step.menu", Expects: []Kind{KindText}, Hint: "input.want.menu", Show: e.showMenu, Handle: e.handleMenu},
 		{Name: StepResume, Title: "step.resume", NoQuestions: true, Show: e.showResume, Handle: e.handleResume},
-		{Name: StepForget, Title: "step.forget", NoQuestions: true, Show: showForget, Handle: handleForget},
+		{Name: StepForget, Title: "step.forget", NoQuestions: true, Show: e.showForget, Handle: handleForget},
 	} {
 		if err := e.AddStep(s); err != nil {
 			return err
@@ -180,10 +180,17 @@ func (e *Engine) handleResume(_ context.Context, s *State, in Input, _ *Env) Out
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: StepResume}
 }
 
-func showForget(s *State, _ *Env) []Reply {
-	var data map[string]any
-	if len(s.Family) > 0 {
-		data = map[string]any{"Family": true} // their data goes too
+// OnForgetAsk registers what a feature adds to the question "delete
+// everything?": template data of the message forget.ask (that relatives'
+// data goes too).
+func (e *Engine) OnForgetAsk(add func(s *State, data map[string]any)) {
+	e.forgetAsk = append(e.forgetAsk, add)
+}
+
+func (e *Engine) showForget(s *State, _ *Env) []Reply {
+	data := map[string]any{}
+	for _, add := range e.forgetAsk {
+		add(s, data)
 	}
 	return []Reply{{
 		ID:   "forget.ask",

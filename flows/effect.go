@@ -37,9 +37,12 @@ const AnyTurn = -2
 
 // Observer looks at every handled input and may add effects: the audience
 // registry learns a person's language and last visit this way, without any
-// step knowing about it. before is the state as loaded, after the state to
-// be committed (zero when the person asked to be forgotten).
-type Observer func(in Input, before, after *State, forget bool) []Effect
+// step knowing about it. It is called with the state as loaded, takes
+// from it what it compares, and returns what looks at the state to be
+// committed (zero when the person asked to be forgotten). Steps change
+// the state in place, so an observer keeps its own copy of what it needs;
+// the engine copies nothing for it.
+type Observer func(before *State) func(in Input, after *State, forget bool) []Effect
 
 // Observe registers an observer.
 func (e *Engine) Observe(o Observer) { e.observers = append(e.observers, o) }

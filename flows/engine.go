@@ -8,10 +8,18 @@ import (
 	"time"
 )
 
-// Env holds the services and settings steps may use. Nil services are
+// Env holds the services and settings steps may use: the engine's own,
+// then each feature's, declared beside the feature's steps and embedded
+// here (steps reach them as env.Photos, env.Desk …). Nil services are
 // features that are switched off; steps check before using them.
 type Env struct {
+	// Answerer answers free-form questions at any step; TopicAction maps
+	// an answer's topic to a menu entry's feature name (such as
+	// "payment"), or "" when no entry helps.
 	Answerer    Answerer
+	TopicAction func(topic string) string
+	// Transcriber turns voice messages into text at any step; Files
+	// fetches attachments.
 	Transcriber Transcriber
 	Files       Files
 	// IdleDays is how long an idle state is kept, as told in /privacy.
@@ -21,41 +29,16 @@ type Env struct {
 	ResumeAfter time.Duration
 	// Languages are the languages a person may choose.
 	Languages []string
-	// Photos keeps photos between steps (encrypted, short-lived).
-	Photos PhotoStore
-	// Images checks photos; Cards reads ID cards; Verifier decides.
-	Images   ImageChecker
-	Cards    CardReader
-	Verifier Verifier
-	// Records keeps certification results, which outlive idle states.
-	Records RecordStore
-	// GreenAge is the age from which the green channel is offered.
-	GreenAge int
-	// PhotoTTL is how long photos and undecided cases are kept.
-	PhotoTTL time.Duration
-	// Desk is the staff review queue; IsStaff says who may use it.
-	Desk     ReviewDesk
-	IsStaff  func(user int64) bool
-	StaffIDs []int64
-	// Random returns a number in [0, n), for liveness codes.
-	Random func(n int) int
-	// TopicAction maps an answer's topic to a menu entry's feature name
-	// (such as "payment"), or "" when no entry helps.
-	TopicAction func(topic string) string
-	// FamilyMax is how many relatives an account may hold besides the
-	// person themself (FAMILY_MAX); 0 turns family help off.
-	FamilyMax int
-	// OpenCases keeps one open case per pensioner across accounts.
-	OpenCases OpenCases
-	// Links keeps deep-link invitations and links between accounts.
-	Links Links
-	// BotName returns the bot's username (from getMe), for deep links.
-	BotName func() string
 	// Location is the time zone dates are shown in (TIME_ZONE).
 	Location *time.Location
-	// DeletePhotos says that ID and face photos are removed from the chat
-	// once stored (DELETE_PHOTO_MESSAGES), so the bot may say so.
-	DeletePhotos bool
+	// IsStaff says who may use staff-only steps and commands, checked at
+	// every input; StaffIDs are the staff members (STAFF_IDS).
+	IsStaff  func(user int64) bool
+	StaffIDs []int64
+
+	CertServices
+	FamilyServices
+	StaffServices
 }
 
 // Files fetches attachments. Max bounds the size, so a large file costs
@@ -135,9 +118,13 @@ type Notice struct {
 
 // Result is the outcome of handling one input.
 type Result struct {
-	State          State
-	Replies        []Reply
-	Forget         bool
+	State   State
+	Replies []Reply
+	Forget  bool
+	// Sensitive says that the state holds personal data a person typed
+	// or a card showed (an unfinished certification): it is kept only
+	// as long as photos are.
+	Sensitive      bool
 	DeleteInput    bool
 	ClearEphemeral bool
 	Tell           []Notice
@@ -154,11 +141,17 @@ type Engine struct {
 	// events handle inputs that are not the person's (a verifier's
 	// decision), by kind; keepers carry a feature's lasting part of the
 	// state over a restart.
-	events   map[Kind]func(ctx context.Context, s *State, in Input, env *Env) Outcome
-	keepers  []func(old State, n *State)
-	steps    map[string]*Step
-	commands map[string]string
-	order    []string // commands in the order they were added
+	events  map[Kind]func(ctx context.Context, s *State, in Input, env *Env) Outcome
+	keepers []func(old State, n *State)
+	// showCopies and personal are the features' answers about their
+	// parts of a state (OnShowCopy, OnPersonalData).
+	showCopies []func(s *State)
+	personal   []func(s *State) bool
+	migrations map[int][]func(s *State) // by the version they start from
+	forgetAsk  []func(s *State, data map[string]any)
+	steps      map[string]*Step
+	commands   map[string]string
+	order      []string // commands in the order they were added
 	// staffOnly commands are unknown to everyone but staff.
 	staffOnly []string
 	menu      []MenuEntry
@@ -304,12 +297,11 @@ func (e *Engine) Step(name string) (*Step, bool) {
 // Handle applies one input to a state. It never fails: whatever the input,
 // the result is a consistent state and something to tell the person.
 func (e *Engine) Handle(ctx context.Context, s State, in Input) Result {
-	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now, in: in, before: s}
-	if s.Me.Cert != nil {
-		c := *s.Me.Cert // steps change the certification in place
-		r.before.Me.Cert = &c
+	r := &run{ctx: ctx, e: e, s: s, user: in.User, now: in.Now, in: in}
+	for _, o := range e.observers {
+		r.watch = append(r.watch, o(&r.s))
 	}
-	if !Migrate(&r.s) {
+	if !e.Migrate(&r.s) {
 		r.note(fmt.Sprintf("state version %d unknown; starting over", s.Version))
 		r.s = State{Version: SchemaVersion, Lang: s.Lang}
 		r.say(Say("error.state_reset", nil))
@@ -466,6 +458,46 @@ func (e *Engine) OnEvent(k Kind, h func(ctx context.Context, s *State, in Input,
 	e.events[k] = h
 }
 
+// Migrate brings a stored state to SchemaVersion, one version at a time,
+// with what features change at each (OnMigrate). It reports false when the
+// state cannot be understood (it was written by a newer version), in which
+// case the caller starts the person over with an apology.
+func (e *Engine) Migrate(s *State) bool {
+	if s.Version == 0 && s.Step == "" && s.Lang == "" {
+		// A zero state is a new person.
+		s.Version = SchemaVersion
+		return true
+	}
+	if s.Version < 1 || s.Version > SchemaVersion {
+		return false
+	}
+	for ; s.Version < SchemaVersion; s.Version++ {
+		for _, up := range e.migrations[s.Version] {
+			up(s)
+		}
+	}
+	return true
+}
+
+// OnMigrate registers what a feature changes in its part of a state of
+// version from to bring it to the next version.
+func (e *Engine) OnMigrate(from int, up func(s *State)) {
+	if e.migrations == nil {
+		e.migrations = map[int][]func(s *State){}
+	}
+	e.migrations[from] = append(e.migrations[from], up)
+}
+
+// OnShowCopy registers how a feature copies its part of a state for a
+// Show that fills in the part in place: asked which buttons a step offers,
+// the engine runs its Show on a copy, which must leave the real state as
+// it is.
+func (e *Engine) OnShowCopy(cp func(s *State)) { e.showCopies = append(e.showCopies, cp) }
+
+// OnPersonalData registers how a feature tells that a state holds personal
+// data it keeps only briefly (Result.Sensitive).
+func (e *Engine) OnPersonalData(holds func(s *State) bool) { e.personal = append(e.personal, holds) }
+
 // OnRestart registers what a feature keeps of a state over /cancel and
 // "start over": keep copies it from old into n.
 func (e *Engine) OnRestart(keep func(old State, n *State)) {
@@ -505,7 +537,9 @@ func (e *Engine) offered(step *Step, s State, action string) bool {
 			return strings.HasSuffix(a, ":") && strings.HasPrefix(action, a)
 		})
 	}
-	s = s.forShow() // Show may fill in defaults; keep the real state as it is
+	for _, cp := range e.showCopies { // Show may fill in defaults; keep the real state as it is
+		cp(&s)
+	}
 	for _, r := range step.Show(&s, &e.env) {
 		for _, row := range r.Buttons {
 			for _, b := range row {
@@ -628,7 +662,7 @@ type run struct {
 	notes       []string
 	effects     []Effect
 	in          Input
-	before      State // as loaded, for observers
+	watch       []func(in Input, after *State, forget bool) []Effect // observers, with the state as loaded
 }
 
 func (r *run) say(rs ...Reply) { r.replies = append(r.replies, rs...) }
@@ -715,8 +749,12 @@ func (r *run) result() Result {
 			r.s.Keyboard = false
 		}
 	}
-	for _, o := range r.e.observers {
-		r.effects = append(r.effects, o(r.in, &r.before, &r.s, r.forget)...)
+	for _, w := range r.watch {
+		r.effects = append(r.effects, w(r.in, &r.s, r.forget)...)
 	}
-	return Result{State: r.s, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes, Effects: r.effects}
+	sensitive := false
+	for _, holds := range r.e.personal {
+		sensitive = sensitive || holds(&r.s)
+	}
+	return Result{State: r.s, Sensitive: sensitive, Replies: r.replies, Forget: r.forget, DeleteInput: r.deleteInput, ClearEphemeral: r.clearEph, Tell: r.tell, Notes: r.notes, Effects: r.effects}
 }

@@ -61,24 +61,30 @@ func newFixtureWith(t *testing.T, change func(*flows.Env)) *fixture {
 		TopicAction: answer.MenuAction,
 		Files:       memFiles{"v1": []byte("what should I bring to pay my premiums at the window?")},
 		Transcriber: memTranscriber{},
-		Photos:      f.photos,
-		Records:     f.photos,
-		Images:      memImages{},
-		Cards:       memCards{},
-		Verifier:    f.verifier,
-		Desk:        &memDesk{v: f.verifier, claimed: map[string]int64{}, decided: map[string]bool{}, viewers: map[string][]int64{}},
 		IsStaff:     func(u int64) bool { return f.staff[u] },
 		StaffIDs:    []int64{7},
-		GreenAge:    80,
-		Random:      func(n int) int { return 4821 % n },
-		FamilyMax:   8,
-		OpenCases:   &memOpen{cases: map[string]string{}},
-		Links:       &memLinks{invites: map[string]int64{}, links: map[[2]int64]flows.Link{}},
-		BotName:     func() string { return "pension_test_bot" },
 		// Dates are shown in the server's zone: late evening UTC is the
 		// next day in Shanghai.
-		Location:     time.FixedZone("CST", 8*3600),
-		DeletePhotos: true,
+		Location: time.FixedZone("CST", 8*3600),
+		CertServices: flows.CertServices{
+			Photos:       f.photos,
+			Records:      f.photos,
+			Images:       memImages{},
+			Cards:        memCards{},
+			Verifier:     f.verifier,
+			GreenAge:     80,
+			Random:       func(n int) int { return 4821 % n },
+			OpenCases:    &memOpen{cases: map[string]string{}},
+			DeletePhotos: true,
+		},
+		FamilyServices: flows.FamilyServices{
+			FamilyMax: 8,
+			Links:     &memLinks{invites: map[string]int64{}, links: map[[2]int64]flows.Link{}},
+			BotName:   func() string { return "pension_test_bot" },
+		},
+		StaffServices: flows.StaffServices{
+			Desk: &memDesk{v: f.verifier, claimed: map[string]int64{}, decided: map[string]bool{}, viewers: map[string][]int64{}},
+		},
 	}
 	if change != nil {
 		change(&env)

@@ -30,6 +30,17 @@ const (
 	StepFamilyJoin     = "family.join"
 )
 
+// FamilyServices are what family help uses besides the state.
+type FamilyServices struct {
+	// FamilyMax is how many relatives an account may hold besides the
+	// person themself (FAMILY_MAX); 0 turns family help off.
+	FamilyMax int
+	// Links keeps deep-link invitations and links between accounts.
+	Links Links
+	// BotName returns the bot's username (from getMe), for deep links.
+	BotName func() string
+}
+
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 24 * time.Hour
 

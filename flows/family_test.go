@@ -46,7 +46,7 @@ func TestMigrateStateOfVersion1(t *testing.T) {
 		t.Fatalf("record: %+v", rec)
 	}
 	// A state of a newer version is not guessed at.
-	if flows.Migrate(&flows.State{Version: flows.SchemaVersion + 1, Step: "menu"}) {
+	if f.engine.Migrate(&flows.State{Version: flows.SchemaVersion + 1, Step: "menu"}) {
 		t.Fatal("a newer state was accepted")
 	}
 }
@@ -159,7 +159,7 @@ func TestLinkedStatusCheckedWhenRead(t *testing.T) {
 	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	f.photos.SaveRecord(context.Background(), pensioner, flows.Me, flows.Record{CertifiedOn: now.AddDate(0, -1, 0), ValidUntil: now.AddDate(0, 11, 0)})
 	st := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1, Seen: now,
-		Family: []*flows.Person{{ID: "r1", Label: "Mum", Relation: flows.RelParent, Linked: pensioner}}}
+		CertPart: flows.CertPart{Family: []*flows.Person{{ID: "r1", Label: "Mum", Relation: flows.RelParent, Linked: pensioner}}}}
 	status := func() string {
 		res := f.handle(t, st, flows.Input{Kind: flows.KindCommand, Command: "status", User: helper, Now: now})
 		return fmt.Sprint(res.Replies)
@@ -212,5 +212,28 @@ func TestChangesWaitForTheCommit(t *testing.T) {
 	perform(t, f.engine, res)
 	if rec, _ := f.photos.Record(context.Background(), 1001, flows.Me); rec == nil || f.photos.count() != 0 {
 		t.Fatal("a repeated change did harm")
+	}
+}
+
+// Asked whether to delete everything, a helper with relatives is told that
+// their data goes too; someone alone is not.
+func TestForgetAskNamesRelatives(t *testing.T) {
+	f := newFixture(t)
+	now := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	ask := func(st flows.State) flows.Reply {
+		t.Helper()
+		res := f.handle(t, st, flows.Input{Kind: flows.KindCommand, Command: "forget", User: 3001, Now: now})
+		if len(res.Replies) == 0 || res.Replies[len(res.Replies)-1].ID != "forget.ask" {
+			t.Fatalf("/forget: %+v", res.Replies)
+		}
+		return res.Replies[len(res.Replies)-1]
+	}
+	st := flows.State{Version: flows.SchemaVersion, Lang: "en", Step: flows.StepMenu, Turn: 1, Seen: now}
+	if r := ask(st); r.Data["Family"] != nil {
+		t.Errorf("alone: %+v", r.Data)
+	}
+	st.Family = []*flows.Person{{ID: "r1", Label: "Mum", Relation: flows.RelParent}}
+	if r := ask(st); r.Data["Family"] != true {
+		t.Errorf("with a relative: %+v", r.Data)
 	}
 }

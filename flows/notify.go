@@ -36,6 +36,13 @@ type DistrictGiven struct {
 	District string `json:"district"`
 }
 
+// NotifyPart is the notices' and broadcasts' part of a state.
+type NotifyPart struct {
+	// Notify is a staff member's broadcast in preparation, and what the
+	// notice steps show.
+	Notify *Notify `json:"notify,omitempty"`
+}
+
 // Notify is what the notice and broadcast steps keep in a state.
 type Notify struct {
 	// A broadcast in preparation (staff only).
@@ -120,22 +127,25 @@ func handleReminders(_ context.Context, s *State, in Input, _ *Env) Outcome {
 // a write when someone new (or returning after their state expired)
 // writes, when the language changes, and at most once a day for the last
 // visit. Decisions arriving for a person are not visits.
-func observeAudience(in Input, before, after *State, forget bool) []Effect {
-	if in.User == 0 || in.Kind == KindDecision {
-		return nil
+func observeAudience(before *State) func(in Input, after *State, forget bool) []Effect {
+	fresh, lang0, seen0, district0 := before.Fresh(), before.Language(""), before.Seen, districtOf(before)
+	return func(in Input, after *State, forget bool) []Effect {
+		if in.User == 0 || in.Kind == KindDecision {
+			return nil
+		}
+		if forget {
+			return []Effect{{Kind: EffectForget, User: in.User}}
+		}
+		var out []Effect
+		lang := after.Language("")
+		if fresh || lang0 != lang || !sameDay(seen0, after.Seen) {
+			out = append(out, NewEffect(EffectTouch, in.User, AudienceTouch{Lang: lang, Seen: after.Seen}))
+		}
+		if d := districtOf(after); d != "" && d != district0 {
+			out = append(out, NewEffect(EffectDistrict, in.User, DistrictGiven{District: d}))
+		}
+		return out
 	}
-	if forget {
-		return []Effect{{Kind: EffectForget, User: in.User}}
-	}
-	var out []Effect
-	lang := after.Language("")
-	if before.Fresh() || before.Language("") != lang || !sameDay(before.Seen, after.Seen) {
-		out = append(out, NewEffect(EffectTouch, in.User, AudienceTouch{Lang: lang, Seen: after.Seen}))
-	}
-	if d := districtOf(after); d != "" && d != districtOf(before) {
-		out = append(out, NewEffect(EffectDistrict, in.User, DistrictGiven{District: d}))
-	}
-	return out
 }
 
 // districtOf is the district given in a certification, if one was typed

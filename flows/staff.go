@@ -15,6 +15,20 @@ import (
 // inbox, so it is applied in order with whatever they are doing.
 type Staff struct{}
 
+// StaffServices are what the review steps use besides the state.
+type StaffServices struct {
+	// Desk is the staff review queue.
+	Desk ReviewDesk
+}
+
+// StaffPart is the review's part of a staff member's state.
+type StaffPart struct {
+	// ReviewID is the case a staff member holds; Review its contents while
+	// a step shows it (never stored: it holds another person's data).
+	ReviewID string      `json:"review,omitempty"`
+	Review   *ReviewCase `json:"-"`
+}
+
 // ReviewCase is a case a staff member holds.
 type ReviewCase struct {
 	Submission

@@ -119,7 +119,10 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// record enters its due date there.
 	aud := store.NewAudience(rdb, cfg.DataKey, store.AudienceOptions{Schedule: cfg.Notify.Schedule})
 	broadcasts := store.NewBroadcasts(rdb, store.BroadcastOptions{AuditTTL: cfg.Notify.AuditTTL})
-	env.Photos, env.Records, env.Images = photos, store.TrackedRecords{RecordStore: photos, Audience: aud}, checker
+	env.CertServices = flows.CertServices{
+		Photos: photos, Records: store.TrackedRecords{RecordStore: photos, Audience: aud}, Images: checker,
+		GreenAge: cfg.GreenAge, PhotoTTL: cfg.PhotoTTL, DeletePhotos: cfg.DeletePhotos,
+	}
 	a.backfill = func(ctx context.Context) {
 		if n, err := aud.Backfill(ctx, photos, time.Now()); err != nil {
 			log.Warn("enter older records in the reminder registry", "err", err)
@@ -127,7 +130,8 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 			log.Info("older records entered in the reminder registry", "records", n)
 		}
 	}
-	env.Desk, env.StaffIDs, env.GreenAge, env.PhotoTTL = desk{queue}, cfg.StaffIDs, cfg.GreenAge, cfg.PhotoTTL
+	env.StaffServices = flows.StaffServices{Desk: desk{queue}}
+	env.StaffIDs = cfg.StaffIDs
 	staff := map[int64]bool{}
 	for _, id := range cfg.StaffIDs {
 		staff[id] = true
@@ -136,8 +140,9 @@ func NewApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	// Family help: one open case per pensioner across accounts, links
 	// between pensioners and helpers, dates in the server's time zone.
 	family := store.NewFamily(rdb, cfg.DataKey)
-	env.FamilyMax, env.OpenCases, env.Links = cfg.FamilyMax, family, family
-	env.Location, env.DeletePhotos = cfg.TimeZone, cfg.DeletePhotos
+	env.OpenCases = family
+	env.FamilyServices = flows.FamilyServices{FamilyMax: cfg.FamilyMax, Links: family}
+	env.Location = cfg.TimeZone
 	if env.Cards, err = cardReader(cfg, model, log); err != nil {
 		return nil, err
 	}
