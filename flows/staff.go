@@ -158,11 +158,17 @@ func handleCase(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	case "retry":
 		return Outcome{Goto: StepStaffCase}
 	case "skip":
+		o := Outcome{Say: []Reply{Say("staff.skipped", nil)}, ClearEphemeral: true, Goto: StepMenu}
 		if s.ReviewID != "" {
-			env.Desk.Release(ctx, s.ReviewID, in.User)
+			if err := env.Desk.Release(ctx, s.ReviewID, in.User); err != nil {
+				// The case stays with this staff member until the claim
+				// lapses, and then goes back to the queue by itself:
+				// nothing for them to do, but the operator should know.
+				o.Note = "put a case back: " + err.Error()
+			}
 		}
 		s.ReviewID = ""
-		return Outcome{Say: []Reply{Say("staff.skipped", nil)}, ClearEphemeral: true, Goto: StepMenu}
+		return o
 	}
 	return Outcome{Say: []Reply{Say("button.unknown", nil)}, Goto: s.Step}
 }
