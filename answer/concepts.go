@@ -1,6 +1,9 @@
 package answer
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Concepts: many surface words, a few meanings.
 //
@@ -131,13 +134,21 @@ hecho hecha listo lista completad* aprobad* funciono`},
 // conceptSurface is one surface form of a concept.
 type conceptSurface struct {
 	concept string
-	words   []string // Latin words; the last may end in "*"
+	latin   latinPhrase // Latin words (phrase.go)
 	han     string
 }
 
 var (
 	hanSurfaces   []conceptSurface // longest first
 	latinSurfaces []conceptSurface // most words first
+
+	// A question takes, at each position, the first surface in the order
+	// above that it has there. Rather than try them all at every
+	// position, only the surfaces that can start there are tried: those
+	// indexed under the position's first character or word. The indexes
+	// hold positions in the lists above, ascending, so the order is kept.
+	hanByFirst   map[rune][]int // Han surfaces by their first character
+	latinByFirst latinIndex     // Latin surfaces by their first word
 )
 
 func init() {
@@ -147,12 +158,22 @@ func init() {
 			if isHan(tok) {
 				hanSurfaces = append(hanSurfaces, conceptSurface{concept: c, han: tok})
 			} else {
-				latinSurfaces = append(latinSurfaces, conceptSurface{concept: c, words: strings.Split(tok, "_")})
+				latinSurfaces = append(latinSurfaces, conceptSurface{concept: c, latin: newLatinPhrase(strings.Split(tok, "_"))})
 			}
 		}
 	}
 	sortSurfaces(hanSurfaces, func(s conceptSurface) int { return len([]rune(s.han)) })
-	sortSurfaces(latinSurfaces, func(s conceptSurface) int { return len(s.words) })
+	sortSurfaces(latinSurfaces, func(s conceptSurface) int { return len(s.latin.words) })
+
+	hanByFirst = make(map[rune][]int)
+	for i, cs := range hanSurfaces {
+		r, _ := utf8.DecodeRuneInString(cs.han)
+		hanByFirst[r] = append(hanByFirst[r], i)
+	}
+	latinByFirst = newLatinIndex()
+	for i, cs := range latinSurfaces {
+		latinByFirst.add(i, cs.latin)
+	}
 }
 
 func sortSurfaces(ss []conceptSurface, size func(conceptSurface) int) {
@@ -164,20 +185,36 @@ func sortSurfaces(ss []conceptSurface, size func(conceptSurface) int) {
 	}
 }
 
-func (s conceptSurface) matchLatin(ws []string) bool {
-	if len(ws) < len(s.words) {
-		return false
-	}
-	for i, w := range s.words {
-		if p, ok := strings.CutSuffix(w, "*"); ok {
-			if !strings.HasPrefix(ws[i], p) {
-				return false
-			}
-		} else if ws[i] != w {
-			return false
+// hanSurfaceAt returns the first of hanSurfaces that the folded Han text
+// starts with.
+func hanSurfaceAt(text string) (conceptSurface, bool) {
+	r, _ := utf8.DecodeRuneInString(text)
+	for _, i := range hanByFirst[r] {
+		if strings.HasPrefix(text, hanSurfaces[i].han) {
+			return hanSurfaces[i], true
 		}
 	}
-	return true
+	return conceptSurface{}, false
+}
+
+// latinSurfaceAt returns the first of latinSurfaces that the words ws
+// (at least one) start with.
+func latinSurfaceAt(ws []string) (conceptSurface, bool) {
+	whole, prefix := latinByFirst.candidates(ws[0])
+	// Both lists are ascending positions in latinSurfaces: walk them
+	// together, lowest first, as if trying every surface in turn.
+	for len(whole) > 0 || len(prefix) > 0 {
+		var i int
+		if len(prefix) == 0 || len(whole) > 0 && whole[0] < prefix[0] {
+			i, whole = whole[0], whole[1:]
+		} else {
+			i, prefix = prefix[0], prefix[1:]
+		}
+		if latinSurfaces[i].latin.matchAt(ws) {
+			return latinSurfaces[i], true
+		}
+	}
+	return conceptSurface{}, false
 }
 
 // conceptFeatures returns the features of s as textFeatures does, but with
@@ -191,32 +228,38 @@ func conceptFeatures(s, lang string) (feats, concepts []string) {
 // conceptFeaturesCovering is conceptFeatures, and for each concept the
 // surface text it stands for: the Latin words, or the Han surface.
 func conceptFeaturesCovering(s, lang string) (feats, concepts []string, covers map[string][]segment) {
+	return scanConcepts(segments(fold(s)), lang, true)
+}
+
+// scanConcepts is conceptFeaturesCovering on the segments of a folded
+// text. Without withFeats it returns the concepts and covers only, and no
+// feats: a question (newQuery) needs no more, and the other features cost
+// stemming, bigrams and allocations.
+func scanConcepts(segs []segment, lang string, withFeats bool) (feats, concepts []string, covers map[string][]segment) {
 	covers = make(map[string][]segment)
-	segs := segments(fold(s))
+	stops := stopWordsFor(lang)
 	var latin []string
 	flush := func() {
 		for i := 0; i < len(latin); {
-			matched := false
-			for _, cs := range latinSurfaces {
-				if cs.matchLatin(latin[i:]) {
+			if cs, ok := latinSurfaceAt(latin[i:]); ok {
+				if withFeats {
 					feats = append(feats, cs.concept)
-					concepts = append(concepts, cs.concept)
-					for _, w := range latin[i : i+len(cs.words)] {
-						covers[cs.concept] = append(covers[cs.concept], segment{w, classLatin})
-					}
-					i += len(cs.words)
-					matched = true
-					break
 				}
-			}
-			if matched {
+				concepts = append(concepts, cs.concept)
+				n := len(cs.latin.words)
+				for _, w := range latin[i : i+n] {
+					covers[cs.concept] = append(covers[cs.concept], segment{w, classLatin})
+				}
+				i += n
 				continue
 			}
-			w := latin[i]
-			if stopWordsFor(lang)[w] {
-				feats = append(feats, stopMark+w)
-			} else {
-				feats = append(feats, stem(w, lang))
+			if withFeats {
+				w := latin[i]
+				if stops[w] {
+					feats = append(feats, stopMark+w)
+				} else {
+					feats = append(feats, stem(w, lang))
+				}
 			}
 			i++
 		}
@@ -228,36 +271,35 @@ func conceptFeaturesCovering(s, lang string) (feats, concepts []string, covers m
 		}
 		switch seg.class {
 		case classHan:
-			rs := []rune(seg.text)
-			start := 0
-			for i := 0; i < len(rs); {
-				hit := ""
-				var n int
-				for _, cs := range hanSurfaces {
-					cr := []rune(cs.han)
-					if i+len(cr) <= len(rs) && string(rs[i:i+len(cr)]) == cs.han {
-						hit, n = cs.concept, len(cr)
-						break
-					}
-				}
-				if hit == "" {
-					i++
+			// i and start are byte offsets: surfaces are matched on the
+			// folded text as it is, which is valid UTF-8.
+			text := seg.text
+			start := 0 // text before start is taken
+			for i := 0; i < len(text); {
+				cs, ok := hanSurfaceAt(text[i:])
+				if !ok {
+					_, size := utf8.DecodeRuneInString(text[i:])
+					i += size
 					continue
 				}
-				if start < i {
-					feats = hanFeatures(feats, string(rs[start:i]))
+				if withFeats {
+					if start < i {
+						feats = hanFeatures(feats, text[start:i])
+					}
+					feats = append(feats, cs.concept)
 				}
-				feats = append(feats, hit)
-				concepts = append(concepts, hit)
-				covers[hit] = append(covers[hit], segment{string(rs[i : i+n]), classHan})
-				i += n
+				concepts = append(concepts, cs.concept)
+				covers[cs.concept] = append(covers[cs.concept], segment{cs.han, classHan})
+				i += len(cs.han)
 				start = i
 			}
-			if start < len(rs) {
-				feats = hanFeatures(feats, string(rs[start:]))
+			if withFeats && start < len(text) {
+				feats = hanFeatures(feats, text[start:])
 			}
 		case classDigit:
-			feats = append(feats, digitFeature(seg.text))
+			if withFeats {
+				feats = append(feats, digitFeature(seg.text))
+			}
 		case classLatin:
 			latin = append(latin, seg.text)
 		}

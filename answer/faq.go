@@ -422,7 +422,7 @@ func newQuery(question string) query {
 			q.words = append(q.words, seg.text)
 		}
 	}
-	_, concepts, covers := conceptFeaturesCovering(question, "")
+	_, concepts, covers := scanConcepts(segs, "", false)
 	q.covers = covers
 	for _, f := range q.fixed {
 		if isHan(f) {

@@ -320,3 +320,21 @@ func BenchmarkFAQ(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFAQTypical matches a few typical questions, in English and
+// Chinese, in their own language.
+func BenchmarkFAQTypical(b *testing.B) {
+	f := newTestFAQ(b)
+	qs := []struct{ lang, question string }{
+		{"en", "what is certification?"},
+		{"en", "how do I pay premiums at the window?"},
+		{"en", "what does the law say about pensions?"},
+		{"zh-Hans", "我怎么做养老金资格认证？"},
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := qs[i%len(qs)]
+		f.Match(q.lang, q.question)
+	}
+}

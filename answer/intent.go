@@ -1,6 +1,9 @@
 package answer
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Intent cues: what a question asks about its subject.
 //
@@ -245,37 +248,95 @@ type cueText struct {
 	han   string
 }
 
-func (t cueText) has(c cue) bool {
-	if c.han != "" {
-		return strings.Contains(t.han, c.han)
-	}
-	for i := 0; i+len(c.words) <= len(t.words); i++ {
-		match := true
-		for j, w := range c.words {
-			if p, ok := strings.CutSuffix(w, "*"); ok && len(p) > 0 {
-				if !strings.HasPrefix(t.words[i+j], p) {
-					match = false
-					break
-				}
-			} else if t.words[i+j] != w {
-				match = false
-				break
-			}
-		}
-		if match {
-			return true
-		}
-	}
-	return false
+// cueIndex holds numbered cue lists ready to match, indexed so that a
+// question is read once for all of them: at each word (or Han character)
+// only the cues that start with it are tried. There are over a thousand
+// cues in all; trying each at every word cost more than scoring the
+// question.
+type cueIndex struct {
+	lists int          // how many lists were added
+	cues  []indexedCue // the cues of all lists
+	latin latinIndex   // Latin cues, by their first word (phrase.go)
+	han   map[rune][]int
 }
 
-func (t cueText) any(cs []cue) bool {
+// indexedCue is a cue of a list in a cueIndex.
+type indexedCue struct {
+	list  int // the list's number
+	latin latinPhrase
+	han   string
+}
+
+func newCueIndex() *cueIndex {
+	return &cueIndex{latin: newLatinIndex(), han: make(map[rune][]int)}
+}
+
+// add adds a cue list and returns its number.
+func (x *cueIndex) add(cs []cue) int {
+	list := x.lists
+	x.lists++
 	for _, c := range cs {
-		if t.has(c) {
-			return true
+		n := len(x.cues)
+		if c.han != "" {
+			// A Han cue matches anywhere in the Han text: it is tried
+			// at every character that it starts with.
+			r, _ := utf8.DecodeRuneInString(c.han)
+			x.han[r] = append(x.han[r], n)
+			x.cues = append(x.cues, indexedCue{list: list, han: c.han})
+		} else {
+			p := newLatinPhrase(c.words)
+			x.latin.add(n, p)
+			x.cues = append(x.cues, indexedCue{list: list, latin: p})
 		}
 	}
-	return false
+	return list
+}
+
+// find returns, per list number, whether t has one of the list's cues.
+func (x *cueIndex) find(t cueText) []bool {
+	found := make([]bool, x.lists)
+	for i, w := range t.words {
+		whole, prefix := x.latin.candidates(w)
+		for _, ns := range [][]int{whole, prefix} {
+			for _, n := range ns {
+				c := &x.cues[n]
+				if !found[c.list] && c.latin.matchAt(t.words[i:]) {
+					found[c.list] = true
+				}
+			}
+		}
+	}
+	for i, r := range t.han {
+		for _, n := range x.han[r] {
+			c := &x.cues[n]
+			if !found[c.list] && strings.HasPrefix(t.han[i:], c.han) {
+				found[c.list] = true
+			}
+		}
+	}
+	return found
+}
+
+// intentCues holds whatCues and the cue lists of every intent rule;
+// whatList and ruleCueLists say which list is which.
+var (
+	intentCues   = newCueIndex()
+	whatList     int
+	ruleCueLists []ruleLists // per intent rule
+)
+
+// ruleLists are the numbers of an intent rule's lists in intentCues.
+type ruleLists struct{ cues, not, strong int }
+
+func init() {
+	whatList = intentCues.add(whatCues)
+	for _, r := range intentRules {
+		ruleCueLists = append(ruleCueLists, ruleLists{
+			cues:   intentCues.add(r.cues),
+			not:    intentCues.add(r.not),
+			strong: intentCues.add(r.strong),
+		})
+	}
 }
 
 // intentPair is an intentRule by topic index.
@@ -320,10 +381,12 @@ func intentOf(segs []segment) intent {
 		}
 	}
 	t.han = strings.Join(han, " ")
-	what := t.any(whatCues)
+	found := intentCues.find(t)
+	what := found[whatList]
 	in := make(intent, len(intentRules))
 	for i, r := range intentRules {
-		in[i] = (t.any(r.cues) && !(r.notWhat && what) || t.any(r.strong)) && !t.any(r.not)
+		l := ruleCueLists[i]
+		in[i] = (found[l.cues] && !(r.notWhat && what) || found[l.strong]) && !found[l.not]
 	}
 	return in
 }
