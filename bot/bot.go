@@ -41,6 +41,7 @@ type Store interface {
 	DeadLetter(ctx context.Context, user int64, effect []byte) error
 	Pending(ctx context.Context, held bool, each func(user int64)) error
 	Load(ctx context.Context, user int64) ([]byte, error)
+	LoadMany(ctx context.Context, users []int64) ([][]byte, []error)
 	AddEphemeral(ctx context.Context, chat int64, messageID int) error
 	TakeEphemeral(ctx context.Context, chat int64) ([]int, error)
 	Ping(ctx context.Context) error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	tg "github.com/go-telegram/bot"
@@ -73,6 +74,19 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 	for _, f := range sends {
 		add(f)
 	}
+	// Messages to others are in each recipient's language, read from
+	// their states (a read before the commit, like OCR): all at once, as
+	// a new case tells every staff member.
+	var readers []int64
+	for _, n := range res.Tell {
+		if n.Decision == nil && n.Reply != nil && !slices.Contains(readers, n.User) {
+			readers = append(readers, n.User)
+		}
+	}
+	var langs map[int64]string
+	if len(readers) > 0 {
+		langs = b.languagesOf(ctx, readers, b.catalog.Default())
+	}
 	for _, n := range res.Tell {
 		if n.Clear {
 			add(effect{Kind: "clear", Chat: n.User})
@@ -81,10 +95,7 @@ func (b *Bot) prepare(ctx context.Context, update int64, chat int64, lang string
 		case n.Decision != nil:
 			add(effect{Kind: "decision", Chat: n.User, Decision: n.Decision})
 		case n.Reply != nil:
-			// In the recipient's language, read from their state: a read
-			// before the commit, like OCR.
-			rl := b.languageOf(ctx, n.User, b.catalog.Default())
-			sends, err := b.renderAll(n.User, rl, 0, []flows.Reply{*n.Reply})
+			sends, err := b.renderAll(n.User, langs[n.User], 0, []flows.Reply{*n.Reply})
 			if err != nil {
 				return nil, err
 			}

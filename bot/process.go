@@ -142,6 +142,16 @@ func (b *Bot) languageOf(ctx context.Context, user int64, def string) string {
 	return peekState(raw).language(def)
 }
 
+// languagesOf is languageOf for many people, in one round trip.
+func (b *Bot) languagesOf(ctx context.Context, users []int64, def string) map[int64]string {
+	out := make(map[int64]string, len(users))
+	states, _ := b.store.LoadMany(ctx, users)
+	for i, u := range users {
+		out[u] = peekState(states[i]).language(def) // def for a state that could not be read
+	}
+	return out
+}
+
 // drain applies queued updates while this process holds the lease.
 func (b *Bot) drain(ctx context.Context, l *store.Lease) { _ = b.drainFrom(ctx, l, nil) }
 

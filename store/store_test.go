@@ -165,6 +165,31 @@ func TestSensitiveStateExpiresSooner(t *testing.T) {
 	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl <= 29*time.Hour {
 		t.Fatalf("plain state ttl %v, want 30h", ttl)
 	}
+	// Personal data typed again: the shorter time applies again.
+	e, _ = s.Enqueue(ctx, 3, 3, []byte("z"), true)
+	commitRelease(t, s, e.Lease, SaveSensitive, []byte("name again"))
+	if ttl, _ := c.PTTL(ctx, "{u:3}:state").Result(); ttl > time.Hour {
+		t.Fatalf("sensitive state ttl %v after a plain one, want 1h", ttl)
+	}
+}
+
+// LoadMany reads many people's states in one go: nil for someone unknown.
+func TestLoadMany(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t, 24, Options{})
+	for _, u := range []int64{5, 6} {
+		e, _ := s.Enqueue(ctx, u, 1, []byte("x"), true)
+		commitRelease(t, s, e.Lease, Save, []byte(fmt.Sprintf("state of %d", u)))
+	}
+	states, errs := s.LoadMany(ctx, []int64{6, 99, 5})
+	if string(states[0]) != "state of 6" || states[1] != nil || string(states[2]) != "state of 5" {
+		t.Fatalf("states %q", states)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("state %d: %v", i, err)
+		}
+	}
 }
 
 func TestPhotosAndRecords(t *testing.T) {
