@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"pensionbot/internal/proctest"
 )
 
 // Server is a running redis-server.
@@ -26,6 +28,9 @@ type Server struct {
 	extra []string
 	conf  string // a config file to start from (Sentinel)
 	cmd   *exec.Cmd
+	// release lets go of the thread that started cmd (proctest.StartTied),
+	// once cmd has stopped.
+	release func()
 }
 
 // ErrNoRedis means redis-server is not installed.
@@ -95,9 +100,11 @@ func (s *Server) start() error {
 		args = []string{s.conf, "--sentinel"}
 	}
 	s.cmd = exec.Command("redis-server", append(args, s.extra...)...)
-	if err := s.cmd.Start(); err != nil {
+	release, err := proctest.StartTied(s.cmd)
+	if err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
+	s.release = release
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", s.Addr, 100*time.Millisecond)
@@ -107,8 +114,7 @@ func (s *Server) start() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
+	s.Stop()
 	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
 	return fmt.Errorf("redis-server did not listen on %s: %s", s.Addr, log)
 }
@@ -131,6 +137,7 @@ func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
+		s.release()
 		s.cmd = nil
 	}
 }
