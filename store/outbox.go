@@ -104,36 +104,31 @@ func (s *Store) fillClaim(c *Claim, raw []any) error {
 	return nil
 }
 
-// AckMany acknowledges delivered entries of many people in one round trip
-// (a pipeline; on Redis Cluster one per node), which is why acknowledging
-// costs next to nothing per update.
+// AckMany acknowledges delivered entries of many people together. Nobody
+// waits for an acknowledgement to answer a person, so they ride along with
+// the next pipeline of updates, or go by themselves after a moment (see
+// batcher): they cost next to nothing per update.
 func (s *Store) AckMany(ctx context.Context, acks []Ack) []AckResult {
 	out := make([]AckResult, len(acks))
 	if len(acks) == 0 {
 		return out
 	}
-	args := func(c *Claim) []any {
-		a := make([]any, 0, 2+len(c.seqs))
-		a = append(a, c.token, s.opt.Lease.Milliseconds())
-		for _, n := range c.seqs {
-			a = append(a, n)
-		}
-		return a
-	}
-	cmds := make([]*redis.Cmd, len(acks))
-	s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, a := range acks {
-			cmds[i] = ackScript.EvalSha(ctx, p, []string{keysOf(a.Claim.User).state}, args(a.Claim)...)
-		}
-		return nil
-	})
+	calls := make([]*call, len(acks))
 	for i, a := range acks {
-		c, cmd := a.Claim, cmds[i]
-		if isNoScript(cmd.Err()) {
-			// The script cache was flushed (a restarted Redis): run it
-			// with its source once.
-			cmd = ackScript.Run(ctx, s.rdb, []string{keysOf(c.User).state}, args(c)...)
+		c := a.Claim
+		args := make([]any, 0, 2+len(c.seqs))
+		args = append(args, c.token, s.opt.Lease.Milliseconds())
+		for _, n := range c.seqs {
+			args = append(args, n)
 		}
+		calls[i] = &call{ctx: ctx, script: ackScript, keys: []string{keysOf(c.User).state}, args: args, done: make(chan struct{})}
+	}
+	s.batch.runLazy(calls)
+	for i, a := range acks {
+		c, call := a.Claim, calls[i]
+		cmd := redis.NewCmd(ctx)
+		cmd.SetVal(call.res)
+		cmd.SetErr(call.err)
 		res, err := cmd.Slice()
 		if err != nil {
 			out[i].Err = fmt.Errorf("ack outbox of %d: %w", c.User, err)

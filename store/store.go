@@ -18,7 +18,9 @@
 // all. The process that committed delivers the effects unless another is
 // still delivering earlier ones, so a person's effects leave in commit
 // order whichever replica committed them. Acknowledging delivered effects
-// is batched across people (AckMany). So an update costs two round trips.
+// is batched across people and rides along with the next pipeline of
+// updates (AckMany). So an update costs two round trips, and less under
+// load, when the scripts of many people share them (group commit).
 //
 // Updates that must wait (the person is busy, or the poller needs them
 // stored before it confirms them to Telegram) go into the person's inbox:
