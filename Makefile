@@ -40,7 +40,9 @@ fmt-check:
 # Benchmarks: conversation throughput against real Redis and the fake Bot
 # API, image intake, face detection, OCR and the offline answerer, Redis
 # time per update, and pensionbot side by side with the grammY peer
-# (bench-peer alone; BENCH_PEOPLE sets the crowd, default 1000).
+# (bench-peer alone; BENCH_PEOPLE sets the crowd, default 1000; BENCH_ROUNDS
+# the rounds, whose medians it prints; BENCH_RATE paces the crowd to that many
+# updates/s offered, for latency below saturation).
 GRAMMY_PEER ?= ../shared/peers/grammy
 bench: deps peer
 	GRAMMY_PEER=$(abspath $(GRAMMY_PEER)) $(GO) test -run '^$$' -bench . -benchtime 1x -benchmem ./cmd/pensionbot

@@ -37,6 +37,10 @@ import (
 //
 //	make bench-peer    (BENCH_PEOPLE=2000 to change the crowd,
 //	                    BENCH_ROUNDS=3 for the median of three rounds;
+//	                    BENCH_RATE=1000 for a paced load: people arrive
+//	                    so that 1,000 updates/s are offered, and wait a
+//	                    second after each reply, which measures latency
+//	                    below saturation;
 //	                    BENCH_CMDSTATS=1 prints Redis's command statistics
 //	                    before and after the measured crowd)
 //
@@ -61,7 +65,11 @@ func BenchmarkSideBySide(b *testing.B) {
 	}
 	b.StopTimer()
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n%d people × 5 updates, webhook mode, %d cores\n", people, numCPU())
+	fmt.Fprintf(&sb, "\n%d people × 5 updates, webhook mode, %d cores", people, numCPU())
+	if rate := offeredRate(); rate > 0 {
+		fmt.Fprintf(&sb, ", paced: %.0f updates/s offered, a second between a person's updates", rate)
+	}
+	sb.WriteString("\n")
 	fmt.Fprintf(&sb, "%-11s %10s %8s %8s %14s %16s %10s %10s %10s %10s %16s\n", "bot", "updates/s", "p50 ms", "p99 ms", "bot CPU/upd", "redis CPU/upd", "trips/upd", "cmds/upd", "msgs/upd", "new conns", "harness CPU/upd")
 	for _, r := range results {
 		fmt.Fprintf(&sb, "%-11s %10.0f %8.1f %8.1f %12.0fµs %14.1fµs %10.2f %10.2f %10.2f %10d %14.0fµs\n", r.name, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)),
@@ -165,6 +173,10 @@ type crowd struct {
 	secret  string
 	client  *http.Client
 	replies map[int64]chan struct{}
+	// With a pace, people arrive one every arrive and wait think after
+	// each reply (an offered load); without, everyone starts at once and
+	// goes on at once (the most the bot can take).
+	arrive, think time.Duration
 }
 
 func newCrowd(b *testing.B, tg *telegramtest.Server, hook, secret string, users []int64) *crowd {
@@ -198,11 +210,15 @@ func (c *crowd) run(users []telegramtest.User, script []step) ([]time.Duration, 
 		wg  sync.WaitGroup
 	)
 	start := time.Now()
-	for _, u := range users {
+	for i, u := range users {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, st := range script {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * c.arrive)))
+			for j, st := range script {
+				if j > 0 {
+					time.Sleep(c.think)
+				}
 				id, n := st(u)
 				t0 := time.Now()
 				if err := c.post(id); err != nil {
@@ -281,6 +297,11 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 	users, ids := makeUsers(1_000_000, people, "en")
 	c := newCrowd(b, tg, hook, secret, append(warmIDs, ids...))
 	c.run(warm, script)
+	if rate := offeredRate(); rate > 0 {
+		// Each person sends len(script) updates, a second apart.
+		c.arrive = time.Duration(float64(time.Second) * float64(len(script)) / rate)
+		c.think = time.Second
+	}
 	time.Sleep(200 * time.Millisecond) // let the warm-up's last acknowledgements land
 	botCPU0, redisCPU0, cmds0, trips0, conns0 := cpuTime(b, botPID), cpuTime(b, rsrv.PID()), redisCommands(b, rdb), trips(), tg.Connections()
 	harness0 := cpuTime(b, os.Getpid())
@@ -298,6 +319,13 @@ func measure(b *testing.B, name string, tg *telegramtest.Server, hook, secret st
 		cmds: redisCommands(b, rdb) - cmds0, trips: trips() - trips0, conns: tg.Connections() - conns0,
 		msgs: len(tg.Calls("sendMessage")) - msgs0,
 	}
+}
+
+// offeredRate is BENCH_RATE, the updates per second people send in all
+// when the load is paced (0: as fast as the bot answers).
+func offeredRate() float64 {
+	r, _ := strconv.ParseFloat(os.Getenv("BENCH_RATE"), 64)
+	return max(r, 0)
 }
 
 func runPensionbot(b *testing.B, people int) sideResult {
