@@ -32,12 +32,14 @@ type effect struct {
 	Chat int64  `json:"c"`
 	ID   string `json:"id"`
 	// send and photo
-	Text      string          `json:"t,omitempty"`
-	Markup    json.RawMessage `json:"m,omitempty"`
-	Photo     []byte          `json:"p,omitempty"`
-	PhotoOf   *flows.PhotoRef `json:"po,omitempty"` // fetched when sent
-	Protect   bool            `json:"pr,omitempty"`
-	Ephemeral bool            `json:"eph,omitempty"`
+	Text    string          `json:"t,omitempty"`
+	Markup  json.RawMessage `json:"m,omitempty"`
+	PhotoOf *flows.PhotoRef `json:"po,omitempty"` // fetched when sent
+	// Photo is the picture itself in entries committed before photos
+	// were named (PhotoOf); an outbox keeps entries up to 48 hours.
+	Photo     []byte `json:"p,omitempty"`
+	Protect   bool   `json:"pr,omitempty"`
+	Ephemeral bool   `json:"eph,omitempty"`
 	// delete
 	Message int `json:"msg,omitempty"`
 	// decision: queued into Chat's inbox
@@ -136,8 +138,8 @@ func (b *Bot) renderAll(chat int64, lang string, turn int, replies []flows.Reply
 				}
 				f.Markup = raw
 			}
-			if len(r.Photo) > 0 || r.PhotoOf != nil {
-				f.Kind, f.Photo, f.PhotoOf, f.Protect = "photo", r.Photo, r.PhotoOf, true
+			if r.PhotoOf != nil {
+				f.Kind, f.PhotoOf, f.Protect = "photo", r.PhotoOf, true
 			}
 			out = append(out, f)
 		}

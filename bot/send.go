@@ -72,7 +72,7 @@ func (b *Bot) render(lang string, turn int, r flows.Reply) ([]*tg.SendMessagePar
 	case r.RemoveKeyboard:
 		markup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
 	}
-	if len(r.Photo) > 0 || r.PhotoOf != nil {
+	if r.PhotoOf != nil {
 		// A photo's caption is limited to 1024 characters.
 		return []*tg.SendMessageParams{{Text: firstRunes(text, 1000), ReplyMarkup: markup}}, nil
 	}

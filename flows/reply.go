@@ -14,12 +14,10 @@ type Reply struct {
 	// label message; RemoveKeyboard takes a reply keyboard away.
 	AskContact     string
 	RemoveKeyboard bool
-	// Photo, when set, is sent as a picture with the text as its caption.
-	// PhotoOf does the same with a picture kept elsewhere (a case's photo
-	// in the review queue), which the bot fetches when it sends the
-	// message: the picture, up to megabytes, does not travel through the
-	// outbox, and a case decided meanwhile sends none.
-	Photo   []byte
+	// PhotoOf, when set, sends a picture kept elsewhere (a case's photo in
+	// the review queue) with the text as its caption. The bot fetches it
+	// when it sends the message: the picture, up to megabytes, does not
+	// travel through the outbox, and a case decided meanwhile sends none.
 	PhotoOf *PhotoRef
 	// Ephemeral messages are deleted from the chat when a later result
 	// says ClearEphemeral (a case's photos, once it is decided).

@@ -312,9 +312,6 @@ func format(prefix string, cat *locales.Catalog, lang string, r flows.Reply) []s
 	if r.RemoveKeyboard {
 		lines = append(lines, "  [remove keyboard]")
 	}
-	if len(r.Photo) > 0 {
-		lines = append(lines, "  [photo "+string(r.Photo)+"]")
-	}
 	if r.PhotoOf != nil {
 		lines = append(lines, "  [photo: the case's "+r.PhotoOf.Kind+"]")
 	}
