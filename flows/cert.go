@@ -946,9 +946,12 @@ func handleSubmit(ctx context.Context, s *State, in Input, env *Env) Outcome {
 	}
 	d, err := env.Verifier.Submit(ctx, sub)
 	if err != nil {
-		c.CaseID = sub.CaseID // the key holds the number for this case
-		fx := closeCase(c, in.User)
-		c.CaseID = ""
+		var fx []Effect
+		if c.OpenKey != "" {
+			// The key holds the number for this case, which is not c's yet.
+			fx = []Effect{NewEffect(EffectCaseClose, in.User, CaseRef{CaseID: sub.CaseID, Key: c.OpenKey})}
+			c.OpenKey = ""
+		}
 		return Outcome{Say: []Reply{Say("cert.submit.failed", nil)}, Effects: fx, Note: "submit: " + err.Error()}
 	}
 	c.CaseID, c.Submitted, c.Masked = sub.CaseID, in.Now, idcard.Mask(c.Number)
