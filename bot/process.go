@@ -135,11 +135,7 @@ func (p statePeek) language(def string) string {
 // notice, a staff member), from their stored state; def when unknown.
 // A read, like OCR.
 func (b *Bot) languageOf(ctx context.Context, user int64, def string) string {
-	raw, err := b.store.Load(ctx, user)
-	if err != nil {
-		return def
-	}
-	return peekState(raw).language(def)
+	return b.languagesOf(ctx, []int64{user}, def)[user]
 }
 
 // languagesOf is languageOf for many people, in one round trip.
