@@ -140,23 +140,23 @@ func (l *memLinks) Accept(_ context.Context, code string, h int64, now time.Time
 }
 
 func (l *memLinks) SetRelation(_ context.Context, p, h int64, rel string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if k, ok := l.links[[2]int64{p, h}]; ok {
-		k.Relation = rel
-		l.links[[2]int64{p, h}] = k
-	}
+	l.change(p, h, func(k *flows.Link) { k.Relation = rel })
 	return nil
 }
 
 func (l *memLinks) SetPending(_ context.Context, p, h int64, since time.Time) error {
+	l.change(p, h, func(k *flows.Link) { k.Pending = since })
+	return nil
+}
+
+// change edits an existing link; a removed one stays removed.
+func (l *memLinks) change(p, h int64, edit func(*flows.Link)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if k, ok := l.links[[2]int64{p, h}]; ok {
-		k.Pending = since
+		edit(&k)
 		l.links[[2]int64{p, h}] = k
 	}
-	return nil
 }
 
 func (l *memLinks) Linked(_ context.Context, p, h int64) (bool, error) {

@@ -35,10 +35,7 @@ func TestBroadcastPauseResumeCancel(t *testing.T) {
 		}
 	})
 	h.start()
-	su := telegramtest.User{ID: staff, LanguageCode: "en"}
-	h.tg.SendText(su, "/start")
-	press(h, su, h.wait(staff, 1)[0], "English")
-	waitText(t, h.tg, staff, 10*time.Second, "What would you like")
+	su := startInEnglish(t, h, staff)
 	bs := store.NewBroadcasts(rdb, store.BroadcastOptions{})
 	if err := bs.Create(ctx, flows.BroadcastDraft{ID: "9001-1", By: staff, Filter: flows.AudienceFilter{Kind: flows.AudienceLang, Lang: "en"},
 		Template: "closed", Created: time.Now()}); err != nil {
@@ -146,10 +143,7 @@ func TestBroadcastWithinTelegramLimits(t *testing.T) {
 	rdb := registerPeople(t, h, db, firstID, people)
 	h.tg.FloodControl(30, 1, 3)
 	h.start()
-	su := telegramtest.User{ID: staff, LanguageCode: "en"}
-	h.tg.SendText(su, "/start")
-	press(h, su, h.wait(staff, 1)[0], "English")
-	waitText(t, h.tg, staff, 10*time.Second, "What would you like")
+	startInEnglish(t, h, staff)
 	bs := store.NewBroadcasts(rdb, store.BroadcastOptions{})
 	start := time.Now()
 	if err := bs.Create(ctx, flows.BroadcastDraft{ID: "9611-1", By: staff, Filter: flows.AudienceFilter{Kind: flows.AudienceAll},
@@ -177,4 +171,15 @@ func TestBroadcastWithinTelegramLimits(t *testing.T) {
 		t.Fatalf("sent to %d people in %v: faster than the rate", people, took)
 	}
 	t.Logf("%d people in %v, no recipient's message refused", people, took.Round(100*time.Millisecond))
+}
+
+// startInEnglish has a person start the bot and choose English, and waits
+// for the main menu.
+func startInEnglish(t *testing.T, h *harness, id int64) telegramtest.User {
+	t.Helper()
+	u := telegramtest.User{ID: id, LanguageCode: "en"}
+	h.tg.SendText(u, "/start")
+	press(h, u, h.wait(id, 1)[0], "English")
+	waitText(t, h.tg, id, 10*time.Second, "What would you like")
+	return u
 }
